@@ -1,0 +1,3 @@
+from aios_records.commands import main
+
+main()

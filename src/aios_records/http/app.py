@@ -1,0 +1,312 @@
+"""The ASGI application: routes, request checks in ZStack's order, error envelopes.
+
+Checks run in the contract's order: route lookup (404), Authorization header
+(400), query-string syntax (400), session (503 ID.1001), then the query
+itself (503 SYS.1007 for bad fields and values).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+import orjson
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import i18n
+from ..accounts.sessions import Session, SessionManager
+from ..clock import Clock
+from ..config import SESSION_CLEANUP_INTERVAL, Settings
+from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
+from ..query.engine import QueryCompiler
+from ..query.language import parse_query
+from ..resources import SERVED_QUERY_RESOURCES, Resource
+from ..timestamps import format_reply
+from .auth import session_uuid_from_header
+from .envelopes import (
+    JSON_CONTENT_TYPE,
+    InventoryRenderer,
+    error_response,
+    json_response,
+    plain_response,
+    success_response,
+)
+from .querystring import parse_query_string
+from .replies import execute
+
+log = logging.getLogger("aios_records.http")
+request_log = logging.getLogger("aios_records.requests")
+
+# Largest request body the service reads; larger ones get a plain-text 400.
+MAX_BODY_BYTES = 1024 * 1024
+
+Handler = Callable[[Request, "RequestContext"], Awaitable[Response]]
+
+
+class RequestContext:
+    """Per-request facts that logging and error rendering need."""
+
+    def __init__(self, request: Request, default_locale: str) -> None:
+        self.request_id = secrets.token_hex(4)
+        self.account_uuid: str | None = None
+        self.locale = (
+            i18n.locale_from_accept_language(request.headers.get("accept-language"))
+            or default_locale
+        )
+
+
+class Api:
+    """Endpoints bound to one database and one set of settings."""
+
+    def __init__(self, settings: Settings, engine: sa.Engine, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.zone = settings.zone
+        self.sessions = SessionManager(engine, settings.session_timeout, settings.max_sessions,
+                                       clock)
+        self.compiler = QueryCompiler(self.zone)
+        self.renderer = InventoryRenderer(self.zone)
+
+    # -- plumbing -------------------------------------------------------------
+
+    def endpoint(self, handler: Handler, log_path: str | None = None):
+        """Wrap `handler` with error envelopes and one debug log line per request.
+
+        `log_path` replaces the real path in the log for routes whose path
+        carries a session uuid, which must never be logged.
+        """
+
+        async def run(request: Request) -> Response:
+            started = time.perf_counter()
+            context = RequestContext(request, self.settings.locale)
+            try:
+                response = await handler(request, context)
+            except PlainTextError as exc:
+                response = plain_response(exc)
+            except ApiError as exc:
+                if exc.code == "SYS.1000":
+                    log.error("request %s failed: %s", context.request_id, exc.raw_details)
+                else:
+                    log.info("request %s rejected with %s", context.request_id, exc)
+                response = error_response(exc, context.locale)
+            except sa.exc.OperationalError as exc:
+                log.error("request %s: database error: %s", context.request_id, exc.orig)
+                response = error_response(internal_error(
+                    f"the database is unavailable or failed (request id {context.request_id}); "
+                    "retry later, and see the server log"), context.locale)
+            except Exception:
+                log.exception("request %s: unexpected error", context.request_id)
+                response = error_response(internal_error(
+                    f"an unexpected error happened (request id {context.request_id}); "
+                    "see the server log"), context.locale)
+
+            if request_log.isEnabledFor(logging.DEBUG):
+                request_log.debug(
+                    "%s %s %d %.1fms account=%s request=%s",
+                    request.method, log_path or request.url.path, response.status_code,
+                    (time.perf_counter() - started) * 1000, context.account_uuid or "-",
+                    context.request_id,
+                )
+            return response
+
+        return run
+
+    # -- queries --------------------------------------------------------------
+
+    def query_list(self, resource: Resource) -> Handler:
+        async def handler(request: Request, context: RequestContext) -> Response:
+            session_uuid = session_uuid_from_header(request.headers.get("authorization"))
+            query = parse_query(parse_query_string(request.scope["query_string"]))
+
+            def run():
+                conn = self.engine.connect()
+                try:
+                    context.account_uuid = self.sessions.check(conn, session_uuid)
+                    compiled = self.compiler.compile(resource, query)
+                    reply = execute(conn, compiled, self.renderer)
+                except BaseException:
+                    conn.close()
+                    raise
+                if reply.stream is None:
+                    conn.close()
+                return reply
+
+            reply = await run_in_threadpool(run)
+            if reply.stream is not None:
+                return StreamingResponse(reply.stream, headers={"content-type": JSON_CONTENT_TYPE})
+            return json_response(reply.body)
+
+        return handler
+
+    def query_get(self, resource: Resource) -> Handler:
+        async def handler(request: Request, context: RequestContext) -> Response:
+            session_uuid = session_uuid_from_header(request.headers.get("authorization"))
+            uuid = request.path_params["uuid"]
+
+            def run():
+                with self.engine.connect() as conn:
+                    context.account_uuid = self.sessions.check(conn, session_uuid)
+                    return execute(conn, self.compiler.compile_get(resource, uuid), self.renderer)
+
+            reply = await run_in_threadpool(run)
+            return json_response(reply.body)
+
+        return handler
+
+    # -- sessions -------------------------------------------------------------
+
+    async def login(self, request: Request, context: RequestContext) -> Response:
+        body = await read_json_object(request)
+        params = require_field(body, "logInByAccount", dict)
+        name = require_field(params, "accountName", str, prefix="logInByAccount.")
+        password = require_field(params, "password", str, prefix="logInByAccount.")
+
+        session: Session = await run_in_threadpool(self.sessions.login, name, password)
+        context.account_uuid = session.account_uuid
+        return success_response({"inventory": {
+            "uuid": session.uuid,
+            "accountUuid": session.account_uuid,
+            "userUuid": session.user_uuid,
+            "expiredDate": format_reply(session.expired_date, self.zone),
+            "createDate": format_reply(session.create_date, self.zone),
+            "noSessionEvaluation": False,
+        }})
+
+    async def logout(self, request: Request, context: RequestContext) -> Response:
+        await run_in_threadpool(self.sessions.logout, request.path_params["session_uuid"])
+        return success_response({})
+
+    async def validate_session(self, request: Request, context: RequestContext) -> Response:
+        valid = await run_in_threadpool(self.sessions.is_valid, request.path_params["session_uuid"])
+        return success_response({"valid": valid})
+
+    # -- routing --------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        prefix = self.settings.context_path
+        routes = [
+            Route(f"{prefix}/v1/accounts/login", self.endpoint(self.login), methods=["PUT"]),
+            Route(f"{prefix}/v1/accounts/sessions/{{session_uuid}}",
+                  self.endpoint(self.logout, "/v1/accounts/sessions/{sessionUuid}"),
+                  methods=["DELETE"]),
+            Route(f"{prefix}/v1/accounts/sessions/{{session_uuid}}/valid",
+                  self.endpoint(self.validate_session,
+                                "/v1/accounts/sessions/{sessionUuid}/valid"),
+                  methods=["GET"]),
+        ]
+        for resource in SERVED_QUERY_RESOURCES:
+            list_endpoint = self.endpoint(self.query_list(resource))
+            get_endpoint = self.endpoint(self.query_get(resource))
+            for path in (resource.query_path, *resource.list_path_aliases):
+                routes.append(Route(f"{prefix}{path}", list_endpoint, methods=["GET"]))
+            for path in (resource.query_path, *resource.extra_query_paths):
+                routes.append(Route(f"{prefix}{path}/{{uuid}}", get_endpoint, methods=["GET"]))
+        return routes
+
+
+async def read_json_object(request: Request) -> dict:
+    """Read the body as a JSON object; 400 when too large, SYS.1007 when not an object."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PlainTextError(
+                400, f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    try:
+        body = orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):
+        raise invalid_argument("body_not_object", example='{"logInByAccount":{...}}')
+    return body
+
+
+_JSON_TYPE_NAMES = {str: "string", dict: "object", int: "integer", bool: "boolean",
+                    list: "list", float: "number", type(None): "null"}
+
+
+def require_field(body: dict, name: str, expected: type, prefix: str = ""):
+    """Return `body[name]`, raising SYS.1007 naming the field when missing or mistyped."""
+    if name not in body or body[name] is None:
+        raise invalid_argument("missing_body_field", field=prefix + name)
+    value = body[name]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ApiError("SYS.1007", "wrong_body_type", field=prefix + name,
+                       expected=_JSON_TYPE_NAMES[expected],
+                       actual=_JSON_TYPE_NAMES.get(type(value), type(value).__name__))
+    return value
+
+
+class PathNormalizer:
+    """ASGI middleware: collapse repeated slashes and answer ZStack's 404 text.
+
+    The 404 body names the decoded path as received, without the context path.
+    """
+
+    def __init__(self, app: ASGIApp, context_path: str) -> None:
+        self.app = app
+        self.context_path = context_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        original = scope["path"]
+        collapsed = "/" + "/".join(part for part in original.split("/") if part)
+        if original.endswith("/") and collapsed != "/":
+            collapsed += "/"
+        scope = dict(scope, path=collapsed, original_path=original)
+        await self.app(scope, receive, send)
+
+
+def not_found_handler(context_path: str):
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("original_path", scope["path"])
+        if context_path and path.startswith(context_path + "/"):
+            path = path[len(context_path):]
+        response = plain_response(PlainTextError(404, f"no api mapping to {path}"))
+        await response(scope, receive, send)
+
+    return not_found
+
+
+def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None) -> ASGIApp:
+    """Build the ASGI app; the caller owns `engine` and has migrated it."""
+    api = Api(settings, engine, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        log.info("aios-records listening on %s:%d%s (time zone %s, locale %s)",
+                 settings.host, settings.port, settings.context_path, settings.time_zone,
+                 settings.locale)
+        cleaner = asyncio.create_task(_clean_sessions(api.sessions))
+        try:
+            yield
+        finally:
+            cleaner.cancel()
+            log.info("aios-records stopped")
+
+    router = Router(routes=api.routes(), redirect_slashes=False,
+                    default=not_found_handler(settings.context_path), lifespan=lifespan)
+    return PathNormalizer(router, settings.context_path)
+
+
+async def _clean_sessions(sessions: SessionManager) -> None:
+    while True:
+        await anyio.sleep(SESSION_CLEANUP_INTERVAL)
+        try:
+            await run_in_threadpool(sessions.remove_expired)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("removing expired sessions failed: %s", exc)

@@ -1,0 +1,33 @@
+"""Lenient query-string decoding, as ZStack's servlet container does it.
+
+`+` becomes a space and a valid `%XX` escape becomes its byte, but a `%` not
+followed by two hex digits stays a literal `%`, because the Python SDK sends
+LIKE patterns such as `q=name~=qwen%` without encoding them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import bad_query_parameter
+
+_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+
+
+def _decode(raw: bytes) -> str:
+    unescaped = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw.replace(b"+", b" "))
+    try:
+        return unescaped.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_query_parameter("The query string is not valid UTF-8") from None
+
+
+def parse_query_string(raw: bytes) -> dict[str, list[str]]:
+    """Decode `a=1&b=2&a=3` into {"a": ["1", "3"], "b": ["2"]}, keeping arrival order."""
+    params: dict[str, list[str]] = {}
+    for pair in raw.split(b"&"):
+        if not pair:
+            continue
+        name, _, value = pair.partition(b"=")
+        params.setdefault(_decode(name), []).append(_decode(value))
+    return params

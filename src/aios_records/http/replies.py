@@ -1,0 +1,80 @@
+"""Run a compiled list query and build its reply, streaming large pages.
+
+`schema` precedes `inventories` and lists every position, so the row count of
+a page must be known before the first byte. Pages of up to `CHUNK_ROWS` rows
+are read whole; a larger page is counted first and then streamed chunk by
+chunk, with count and rows read in one transaction (one snapshot) so they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..query.engine import CompiledQuery
+from .envelopes import InventoryRenderer, schema_bytes
+
+CHUNK_ROWS = 2000
+SCHEMA_CHUNK = 20000
+
+
+@dataclass
+class Reply:
+    """A finished body, or a stream of body pieces that owns the connection."""
+
+    body: bytes | None = None
+    stream: Iterator[bytes] | None = None
+
+
+def _head(compiled: CompiledQuery, total: int | None, page_rows: int) -> Iterator[bytes]:
+    cls = compiled.resource.inventory_class
+    yield b'{"schema":{'
+    high = page_rows
+    while high > 0:
+        low = max(0, high - SCHEMA_CHUNK)
+        if high != page_rows:
+            yield b","
+        yield schema_bytes(cls, high, low)
+        high = low
+    yield b"}"
+    if total is not None:
+        yield b',"total":%d' % total
+
+
+def execute(conn: sa.Connection, compiled: CompiledQuery,
+            renderer: InventoryRenderer) -> Reply:
+    """Run `compiled` on `conn`; the caller closes `conn` unless a stream is returned."""
+    total = conn.execute(compiled.count).scalar_one() if compiled.count is not None else None
+    if compiled.rows is None:
+        return Reply(body=b"".join(_head(compiled, total, 0)) + b"}")
+
+    result = conn.execute(compiled.rows)
+    first = result.fetchmany(CHUNK_ROWS)
+    if len(first) < CHUNK_ROWS:
+        rows = renderer.render_rows(first, compiled.fields)
+        return Reply(body=b"".join(_head(compiled, total, len(first)))
+                     + b',"inventories":' + rows + b"}")
+
+    page_rows = conn.execute(
+        sa.select(sa.func.count()).select_from(compiled.rows.subquery())
+    ).scalar_one()
+    return Reply(stream=_stream(conn, result, first, compiled, total, page_rows, renderer))
+
+
+def _stream(conn: sa.Connection, result: sa.CursorResult, first: list,
+            compiled: CompiledQuery, total: int | None, page_rows: int,
+            renderer: InventoryRenderer) -> Iterator[bytes]:
+    try:
+        yield from _head(compiled, total, page_rows)
+        yield b',"inventories":['
+        chunk, separator = first, b""
+        while chunk:
+            yield separator + renderer.render_rows(chunk, compiled.fields)[1:-1]
+            separator = b","
+            chunk = result.fetchmany(CHUNK_ROWS)
+        yield b"]}"
+    finally:
+        result.close()
+        conn.close()

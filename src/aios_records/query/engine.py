@@ -1,0 +1,255 @@
+"""Turn a QueryRequest into parameterised SQL for one resource.
+
+Every value reaches SQL as a bound parameter. Cross-table conditions follow
+ZStack's meaning: a row matches when some related row satisfies the
+condition, written as nested `IN (SELECT ...)` so each hop can use the index
+on its join column.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from ..errors import invalid_argument
+from ..resources import RESOURCES, Field, FieldType, Resource
+from ..storage.schema import RESOURCE_TABLES
+from ..storage.types import to_db_comparable
+from ..timestamps import ACCEPTED_FORMATS, InvalidTimestamp, parse_timestamp
+from .language import Condition, QueryRequest
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which rows a caller may see. The admin (`account_uuid=None`) sees every row.
+
+    TODO: normal accounts see only owned and shared rows once row ownership
+    exists; until then every account in the database is the admin.
+    """
+
+    account_uuid: str | None = None
+
+    def filter(self, resource: Resource, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        return None
+
+
+ADMIN = Visibility()
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """The SQL of one list query: rows (with paging) and count (without)."""
+
+    resource: Resource
+    fields: tuple[Field, ...]
+    rows: sa.Select | None
+    count: sa.Select | None
+    limit: int
+    start: int
+
+
+class QueryCompiler:
+    """Compiles query requests; holds the settings that give values their meaning."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+
+    def compile(self, resource: Resource, request: QueryRequest,
+                visibility: Visibility = ADMIN) -> CompiledQuery:
+        """Check fields and values against `resource` and build its SELECTs."""
+        table = RESOURCE_TABLES[resource.name]
+        where = [self.condition(resource, table, c, visibility) for c in request.conditions]
+        visible = visibility.filter(resource, table)
+        if visible is not None:
+            where.append(visible)
+
+        if request.limit < 0:
+            raise invalid_argument("negative_paging", name="limit", value=request.limit)
+        if request.start < 0:
+            raise invalid_argument("negative_paging", name="start", value=request.start)
+
+        fields = self._reply_fields(resource, request.fields)
+        order = self._order(resource, table, request)
+
+        wants_total = request.count or request.reply_with_count
+        count = sa.select(sa.func.count()).select_from(table).where(*where) if wants_total else None
+        rows = None
+        if not request.count:
+            rows = (
+                sa.select(*(table.c[f.name] for f in fields))
+                .where(*where)
+                .order_by(*order)
+                .limit(request.limit)
+                .offset(request.start)
+            )
+        return CompiledQuery(resource, fields, rows, count, request.limit, request.start)
+
+    def compile_get(self, resource: Resource, uuid: str,
+                    visibility: Visibility = ADMIN) -> CompiledQuery:
+        """Build the GET-by-uuid query: one `uuid=` condition, default paging."""
+        condition = Condition(f"uuid={uuid}", "uuid", "=", uuid)
+        return self.compile(resource, QueryRequest(conditions=(condition,)), visibility)
+
+    # -- conditions ---------------------------------------------------------
+
+    def condition(self, resource: Resource, table: sa.Table, condition: Condition,
+                  visibility: Visibility) -> sa.ColumnElement[bool]:
+        """Translate one condition, following expansions hop by hop."""
+        path = condition.path
+        if len(path) == 1:
+            return self._comparison(resource, table.c, condition, path[0])
+
+        expansion = resource.expansion(path[0])
+        if expansion is None:
+            raise invalid_argument(
+                "unknown_expansion",
+                name=path[0],
+                inventory_class=resource.inventory_class,
+                expansions=[e.name for e in resource.expansions],
+            )
+        target = RESOURCES[expansion.target]
+
+        # The join-key shortcut: `model.uuid=X` is `modelUuid=X`.
+        if len(path) == 2 and path[1] == expansion.remote_field:
+            local_field = resource.field(expansion.local_field)
+            return self._comparison(resource, table.c, condition, local_field.name)
+
+        target_table = RESOURCE_TABLES[target.name]
+        nested = Condition(condition.text, ".".join(path[1:]), condition.operator, condition.value)
+        inner = [self.condition(target, target_table, nested, visibility)]
+        visible = visibility.filter(target, target_table)
+        if visible is not None:
+            inner.append(visible)
+        subquery = sa.select(target_table.c[expansion.remote_field]).where(*inner)
+        return table.c[expansion.local_field].in_(subquery)
+
+    def _comparison(self, resource: Resource, columns, condition: Condition,
+                    name: str) -> sa.ColumnElement[bool]:
+        field = resource.field(name)
+        if field is None:
+            raise invalid_argument(
+                "unknown_field",
+                inventory_class=resource.inventory_class,
+                field=name,
+                fields=list(resource.field_names),
+            )
+        column = columns[field.name]
+        op, value = condition.operator, condition.value
+
+        if op == "is null":
+            return column.is_(None)
+        if op == "not null":
+            return column.is_not(None)
+        if op in ("=", "!=") and value.lower() == "null":
+            return column.is_(None) if op == "=" else column.is_not(None)
+
+        if op in ("?=", "!?="):
+            items = [self._typed_value(field, item) for item in value.split(",")]
+            return column.in_(items) if op == "?=" else column.not_in(items)
+
+        if op in ("~=", "!~="):
+            return self._like(field, column, op, value)
+
+        typed = self._typed_value(field, value)
+        return {
+            "=": column.__eq__,
+            "!=": column.__ne__,
+            ">": column.__gt__,
+            ">=": column.__ge__,
+            "<": column.__lt__,
+            "<=": column.__le__,
+        }[op](typed)
+
+    def _like(self, field: Field, column, op: str, pattern: str) -> sa.ColumnElement[bool]:
+        if field.type is FieldType.TIMESTAMP:
+            raise invalid_argument("like_on_timestamp", operator=op, field=field.name)
+        if not field.is_text:
+            # MySQL compares numbers with LIKE through their decimal text.
+            column = sa.cast(column, sa.Text)
+        pattern = _mysql_like_pattern(pattern)
+        if op == "~=":
+            return column.like(pattern, escape="\\")
+        return column.not_like(pattern, escape="\\")
+
+    def _typed_value(self, field: Field, value: str) -> object:
+        """Convert a condition value to the bound parameter for `field`'s type."""
+        if field.type is FieldType.STRING:
+            return value
+
+        if field.type is FieldType.TIMESTAMP:
+            try:
+                return to_db_comparable(parse_timestamp(value, self.zone))
+            except InvalidTimestamp:
+                raise invalid_argument(
+                    "bad_timestamp", value=value, field=field.name, forms=ACCEPTED_FORMATS
+                ) from None
+
+        if field.type is FieldType.BOOL:
+            lowered = value.strip().lower()
+            if lowered not in ("true", "false"):
+                raise invalid_argument("bad_boolean", value=value, field=field.name)
+            return lowered == "true"
+
+        return _parse_number(field, value)
+
+    # -- reply shape --------------------------------------------------------
+
+    def _reply_fields(self, resource: Resource,
+                      requested: tuple[str, ...] | None) -> tuple[Field, ...]:
+        if requested is None:
+            return resource.fields
+        if not requested:
+            raise invalid_argument("empty_fields")
+        for name in requested:
+            if resource.field(name) is None:
+                raise invalid_argument(
+                    "unknown_reply_field", field=name, fields=list(resource.field_names)
+                )
+        wanted = set(requested)
+        return tuple(f for f in resource.fields if f.name in wanted)
+
+    def _order(self, resource: Resource, table: sa.Table,
+               request: QueryRequest) -> list[sa.ColumnElement]:
+        uuid = table.c.uuid
+        if request.sort_field is None:
+            return [uuid.asc()]
+        field = resource.field(request.sort_field)
+        if field is None:
+            raise invalid_argument(
+                "not_sortable", field=request.sort_field, fields=list(resource.field_names)
+            )
+        column = table.c[field.name]
+        if request.sort_descending:
+            return [column.desc(), uuid.desc()] if field.name != "uuid" else [uuid.desc()]
+        return [column.asc(), uuid.asc()] if field.name != "uuid" else [uuid.asc()]
+
+
+def _parse_number(field: Field, value: str) -> int | float:
+    text = value.strip()
+    if not _NUMBER.fullmatch(text):
+        raise invalid_argument("bad_number", value=value, field=field.name)
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    number = float(text)
+    if not math.isfinite(number):
+        raise invalid_argument("bad_number", value=value, field=field.name)
+    return number
+
+
+def _mysql_like_pattern(pattern: str) -> str:
+    """Return `pattern` with a trailing lone backslash made literal, as MySQL reads it.
+
+    With `ESCAPE '\\'` a backslash makes the next character literal on every
+    backend, but a backslash at the very end has nothing to escape: MySQL
+    matches it as a backslash, while SQLite's LIKE would match nothing.
+    """
+    escaped = False
+    for char in pattern:
+        escaped = not escaped and char == "\\"
+    return pattern + "\\" if escaped else pattern

@@ -1,0 +1,232 @@
+"""Declarative definitions of the API's resources.
+
+This module is the single source of truth for field names, wire order, types,
+table names, Java class names, URL paths and expansions. The storage schema,
+the query engine, the HTTP routes, the OpenAPI document, the SDK and the CLI
+completion all read it, so a field added here appears everywhere at once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class FieldType(enum.Enum):
+    """Wire types of inventory fields, named as in the domain spec."""
+
+    STRING = "S"
+    TIMESTAMP = "T"
+    LONG = "L"
+    INT = "I"
+    BOOL = "B"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One inventory field; its position in `Resource.fields` is its wire order."""
+
+    name: str
+    type: FieldType = FieldType.STRING
+    nullable: bool = True
+    max_length: int | None = 255
+    indexed: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        return self.type is FieldType.STRING
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A cross-table hop: `local_field` of this resource equals `remote_field` of `target`."""
+
+    name: str
+    target: str
+    local_field: str
+    remote_field: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A queryable resource: its table, inventory class, query paths and fields."""
+
+    name: str
+    table: str
+    inventory_class: str
+    query_path: str
+    fields: tuple[Field, ...]
+    expansions: tuple[Expansion, ...] = ()
+    # Further prefixes for GET-by-uuid (`.../record/{uuid}` beside `.../records/{uuid}`).
+    extra_query_paths: tuple[str, ...] = field(default=())
+    # Further exact paths for the list query (a trailing-slash form some SDKs send).
+    list_path_aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def api_name(self) -> str:
+        return f"Query{self.name}"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field | None:
+        return _FIELD_INDEX[self.name].get(name)
+
+    def expansion(self, name: str) -> Expansion | None:
+        for expansion in self.expansions:
+            if expansion.name == name:
+                return expansion
+        return None
+
+
+def _uuid(name: str, nullable: bool = False, indexed: bool = False) -> Field:
+    return Field(name, FieldType.STRING, nullable=nullable, max_length=32, indexed=indexed)
+
+
+def _timestamps() -> tuple[Field, Field]:
+    return (
+        Field("createDate", FieldType.TIMESTAMP, nullable=False, max_length=None, indexed=True),
+        Field("lastOpDate", FieldType.TIMESTAMP, nullable=False, max_length=None, indexed=True),
+    )
+
+
+AI_PACKAGE = "org.zstack.ai.entity"
+
+TRAINED_MODEL_RECORD = Resource(
+    name="TrainedModelRecord",
+    table="TrainedModelRecordVO",
+    inventory_class=f"{AI_PACKAGE}.TrainedModelRecordInventory",
+    query_path="/v1/ai/trained-model/records",
+    extra_query_paths=("/v1/ai/trained-model/record",),
+    fields=(
+        _uuid("uuid"),
+        _uuid("modelUuid", indexed=True),
+        _uuid("sourceModelUuid", nullable=True, indexed=True),
+        _uuid("modelServiceInstanceGroupUuid", indexed=True),
+        _uuid("datasetUuid", nullable=True, indexed=True),
+        *_timestamps(),
+    ),
+    expansions=(
+        Expansion("model", "Model", "modelUuid", "uuid"),
+        Expansion("sourceModel", "Model", "sourceModelUuid", "uuid"),
+        Expansion(
+            "modelServiceInstanceGroup",
+            "ModelServiceInstanceGroup",
+            "modelServiceInstanceGroupUuid",
+            "uuid",
+        ),
+        Expansion("dataset", "Dataset", "datasetUuid", "uuid"),
+    ),
+)
+
+MODEL = Resource(
+    name="Model",
+    table="ModelVO",
+    inventory_class=f"{AI_PACKAGE}.ModelInventory",
+    query_path="/v1/ai/models",
+    fields=(
+        _uuid("uuid"),
+        Field("name", nullable=False, indexed=True),
+        Field("description", max_length=2048),
+        Field("installPath", max_length=2048),
+        Field("parameters", max_length=65535),
+        _uuid("modelCenterUuid", indexed=True),
+        Field("logo", max_length=65535),
+        Field("vendor"),
+        Field("introduction", max_length=65535),
+        Field("size", FieldType.LONG, nullable=False, max_length=None),
+        Field("version"),
+        Field("type", nullable=False),
+        Field("minGpuMemory", FieldType.LONG, max_length=None),
+        *_timestamps(),
+    ),
+    expansions=(
+        Expansion("modelCenter", "ModelCenter", "modelCenterUuid", "uuid"),
+        Expansion("trainedModelRecord", "TrainedModelRecord", "uuid", "modelUuid"),
+        Expansion("derivedTrainedModelRecord", "TrainedModelRecord", "uuid", "sourceModelUuid"),
+    ),
+)
+
+DATASET = Resource(
+    name="Dataset",
+    table="DatasetVO",
+    inventory_class=f"{AI_PACKAGE}.DatasetInventory",
+    query_path="/v1/ai/datasets",
+    fields=(
+        _uuid("uuid"),
+        Field("name", nullable=False, indexed=True),
+        Field("description", max_length=2048),
+        Field("url", max_length=2048),
+        Field("installPath", max_length=2048),
+        _uuid("modelCenterUuid", indexed=True),
+        Field("size", FieldType.LONG, max_length=None),
+        Field("system", FieldType.BOOL, nullable=False, max_length=None),
+        *_timestamps(),
+    ),
+    expansions=(
+        Expansion("modelCenter", "ModelCenter", "modelCenterUuid", "uuid"),
+        Expansion("trainedModelRecord", "TrainedModelRecord", "uuid", "datasetUuid"),
+    ),
+)
+
+MODEL_SERVICE_INSTANCE_GROUP = Resource(
+    name="ModelServiceInstanceGroup",
+    table="ModelServiceInstanceGroupVO",
+    inventory_class=f"{AI_PACKAGE}.ModelServiceInstanceGroupInventory",
+    query_path="/v1/ai/model-services/instances/groups",
+    list_path_aliases=("/v1/ai/model-services/instances/groups/",),
+    fields=(
+        _uuid("uuid"),
+        _uuid("modelServiceUuid", nullable=True),
+        _uuid("modelUuid", nullable=True, indexed=True),
+        Field("status", nullable=False),
+        Field("modelServiceType", nullable=False),
+        Field("type", nullable=False),
+        Field("name", indexed=True),
+        Field("description", max_length=2048),
+        *_timestamps(),
+    ),
+    expansions=(
+        Expansion("model", "Model", "modelUuid", "uuid"),
+        Expansion(
+            "trainedModelRecord", "TrainedModelRecord", "uuid", "modelServiceInstanceGroupUuid"
+        ),
+    ),
+)
+
+MODEL_CENTER = Resource(
+    name="ModelCenter",
+    table="ModelCenterVO",
+    inventory_class=f"{AI_PACKAGE}.ModelCenterInventory",
+    query_path="/v1/ai/model-centers",
+    fields=(
+        _uuid("uuid"),
+        Field("name", nullable=False, max_length=128, indexed=True),
+        Field("description", max_length=2048),
+        Field("url", max_length=2048),
+        Field("status"),
+        Field("managementIp", nullable=False),
+        Field("managementPort", FieldType.INT, nullable=False, max_length=None),
+        _uuid("storageNetworkUuid", nullable=True),
+        _uuid("serviceNetworkUuid", nullable=True),
+        Field("containerRegistry", max_length=2048),
+        Field("containerNetwork"),
+        *_timestamps(),
+    ),
+    expansions=(
+        Expansion("model", "Model", "uuid", "modelCenterUuid"),
+        Expansion("dataset", "Dataset", "uuid", "modelCenterUuid"),
+    ),
+)
+
+RESOURCES: dict[str, Resource] = {
+    r.name: r
+    for r in (TRAINED_MODEL_RECORD, MODEL, DATASET, MODEL_SERVICE_INSTANCE_GROUP, MODEL_CENTER)
+}
+
+_FIELD_INDEX: dict[str, dict[str, Field]] = {
+    r.name: {f.name: f for f in r.fields} for r in RESOURCES.values()
+}
+
+SERVED_QUERY_RESOURCES: tuple[Resource, ...] = tuple(RESOURCES.values())

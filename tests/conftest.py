@@ -1,0 +1,202 @@
+"""Shared fixtures: real server processes on loopback ports over real SQLite files.
+
+`demo_server` serves the seed-1 demo world with 2,000 records in time zone
+Asia/Shanghai. `make_server` starts further servers with their own data and
+options. Requests go through `http.client`, which sends the path and query
+string exactly as written, so tests control every byte of the request line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from aios_records.storage import database
+
+ADMIN_PASSWORD = "password"
+STARTUP_TIMEOUT = 30.0
+
+
+def sha512(text: str) -> str:
+    return hashlib.sha512(text.encode()).hexdigest()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    """A running `aios-records serve` process."""
+
+    port: int
+    data_dir: Path
+    process: subprocess.Popen
+    log_path: Path
+    context_path: str = "/zstack"
+    session: str | None = field(default=None)
+
+    @property
+    def database_url(self) -> str:
+        return database.sqlite_url_for(self.data_dir)
+
+    def request(self, method: str, path: str, body: bytes | str | None = None,
+                headers: dict[str, str] | None = None, session: str | None = None,
+                prefix: bool = True) -> Reply:
+        """Send one request; `path` starts at `/v1` unless `prefix` is False."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        all_headers = dict(headers or {})
+        token = session if session is not None else self.session
+        if token is not None and "Authorization" not in all_headers:
+            all_headers["Authorization"] = f"OAuth {token}"
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        try:
+            connection.request(method, (self.context_path if prefix else "") + path,
+                               body=body, headers=all_headers)
+            response = connection.getresponse()
+            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
+                         response.read())
+        finally:
+            connection.close()
+
+    def get(self, path: str, **kwargs) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def login(self, name: str = "admin", password: str = ADMIN_PASSWORD) -> Reply:
+        body = json.dumps({"logInByAccount": {"accountName": name, "password": sha512(password)}})
+        return self.request("PUT", "/v1/accounts/login", body=body, session=None,
+                            headers={"Content-Type": "application/json"})
+
+    def login_session(self, name: str = "admin", password: str = ADMIN_PASSWORD) -> str:
+        reply = self.login(name, password)
+        assert reply.status == 200, reply.text
+        return reply.json()["inventory"]["uuid"]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None,
+            check: bool = True) -> subprocess.CompletedProcess:
+    """Run `python -m aios_records ARGS` and return the finished process."""
+    result = subprocess.run([sys.executable, "-m", "aios_records", *args], capture_output=True,
+                            text=True, env={**os.environ, **(env or {})}, timeout=300)
+    if check and result.returncode != 0:
+        raise AssertionError(f"aios-records {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
+                 context_path: str = "/zstack") -> Server:
+    """Start `aios-records serve` on a free port and wait until it answers."""
+    port = free_port()
+    log_path = data_dir / f"server-{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_path, "wb")  # noqa: SIM115 - the process writes it until stop()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aios_records", "serve", "--data-dir", str(data_dir),
+         "--port", str(port), "--time-zone", "Asia/Shanghai", *args],
+        stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )
+    server = Server(port, data_dir, process, log_path, context_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early:\n{server.log_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.05)
+    server.stop()
+    raise AssertionError(f"server did not start within {STARTUP_TIMEOUT}s:\n{server.log_text()}")
+
+
+def insert_rows(database_url: str, table: str, rows: list[dict]) -> None:
+    """Insert rows straight into a table of a migrated database (for hand-built data)."""
+    engine = database.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.table(table, *(sa.column(name) for name in rows[0])).insert(), rows)
+    finally:
+        engine.dispose()
+
+
+def migrate(database_url: str) -> None:
+    engine = database.create_engine(database_url)
+    try:
+        database.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory) -> Iterator[Server]:
+    """A server over the seed-1 demo world (2,000 records), admin logged in."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    run_cli("demo-data", "--data-dir", str(data_dir), "--records", "2000", "--seed", "1")
+    server = start_server(data_dir)
+    server.session = server.login_session()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_server(tmp_path) -> Iterator[Callable[..., Server]]:
+    """Start servers with custom options; each is stopped after the test."""
+    started: list[Server] = []
+
+    def make(*args: str, data_dir: Path | None = None, prepare: Callable[[str], None] | None = None,
+             env: dict[str, str] | None = None, context_path: str = "/zstack") -> Server:
+        directory = data_dir or tmp_path / f"server{len(started)}"
+        directory.mkdir(parents=True, exist_ok=True)
+        if prepare is not None:
+            url = database.sqlite_url_for(directory)
+            migrate(url)
+            prepare(url)
+        server = start_server(directory, *args, env=env, context_path=context_path)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
