@@ -250,9 +250,9 @@ def require_field(body: dict, name: str, expected: type, prefix: str = ""):
 
 
 class PathNormalizer:
-    """ASGI middleware: collapse repeated slashes and answer ZStack's 404 text.
+    """ASGI middleware that collapses repeated slashes before routing.
 
-    The 404 body names the decoded path as received, without the context path.
+    The path as received stays in `scope["original_path"]` for the 404 text.
     """
 
     def __init__(self, app: ASGIApp, context_path: str) -> None:
