@@ -77,7 +77,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "请求体缺少必填字段[{field}]",
     },
     "wrong_body_type": {
-        "en_US": "field[{field}] must be a {expected}, but is {actual}",
+        "en_US": "field[{field}] must be of type {expected}, but is of type {actual}",
         "zh_CN": "字段[{field}]必须是{expected}，实际为{actual}",
     },
     "wrong_credentials": {
@@ -89,6 +89,56 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "log out sessions it no longer uses or wait for them to expire",
         "zh_CN": "账户[uuid:{account_uuid}]的活动会话已达上限 {limit} 个；"
                  "请注销不再使用的会话，或等待其过期",
+    },
+    "resource_not_found": {
+        "en_US": "resource[uuid:{uuid}] not found",
+        "zh_CN": "资源[uuid:{uuid}]不存在",
+    },
+    "reference_not_found": {
+        "en_US": "field[{field}] names {resource}[uuid:{uuid}], which does not exist; "
+                 "create it first or give the uuid of an existing one",
+        "zh_CN": "字段[{field}]指向的{resource}[uuid:{uuid}]不存在；请先创建，或给出已有资源的 uuid",
+    },
+    "too_long": {
+        "en_US": "field[{field}] is {length} characters long, more than the maximum of {limit}",
+        "zh_CN": "字段[{field}]长度为 {length} 个字符，超过上限 {limit}",
+    },
+    "bad_choice": {
+        "en_US": "field[{field}] is {value}, which is not one of {choices}",
+        "zh_CN": "字段[{field}]的值 {value} 不在可选值 {choices} 之中",
+    },
+    "out_of_range": {
+        "en_US": "field[{field}] is {value}, outside the range {low} to {high}",
+        "zh_CN": "字段[{field}]的值 {value} 超出范围 {low} 到 {high}",
+    },
+    "empty_required": {
+        "en_US": "field[{field}] must not be empty",
+        "zh_CN": "字段[{field}]不能为空",
+    },
+    "bad_resource_uuid": {
+        "en_US": "resourceUuid[{uuid}] is not a uuid; give 32 hexadecimal characters "
+                 "without dashes, or omit it",
+        "zh_CN": "resourceUuid[{uuid}]不是有效的 uuid；请给出 32 位不带连字符的十六进制字符，或不填写",
+    },
+    "resource_uuid_in_use": {
+        "en_US": "resourceUuid[{uuid}] is already used by another resource; "
+                 "give a new uuid or omit it",
+        "zh_CN": "resourceUuid[{uuid}]已被其他资源使用；请换一个新的 uuid，或不填写",
+    },
+    "resource_uuid_conflict": {
+        "en_US": "resourceUuid[{uuid}] already exists with different content (field[{field}] "
+                 "differs); a retry must send the same content, a new resource needs a new uuid",
+        "zh_CN": "resourceUuid[{uuid}]已存在且内容不同（字段[{field}]不一致）；重试时请发送相同内容，"
+                 "新资源请使用新的 uuid",
+    },
+    "model_is_own_source": {
+        "en_US": "modelUuid and sourceModelUuid are both {uuid}; a trained model cannot be "
+                 "its own base model",
+        "zh_CN": "modelUuid 与 sourceModelUuid 都是 {uuid}；训练出的模型不能是它自己的基础模型",
+    },
+    "bad_tag_list": {
+        "en_US": "field[{field}] must be a list of strings",
+        "zh_CN": "字段[{field}]必须是字符串列表",
     },
 }
 

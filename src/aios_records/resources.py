@@ -48,6 +48,28 @@ class Expansion:
 
 
 @dataclass(frozen=True)
+class WriteSpec:
+    """The write APIs of a resource: names, body keys, required fields and rules.
+
+    Every field but `uuid`, `createDate` and `lastOpDate` may be given on
+    create; `immutable` fields cannot be changed by update. `references` maps
+    a field to the resource whose row it must name.
+    """
+
+    create_api: str
+    create_body_keys: tuple[str, ...]
+    required: tuple[str, ...]
+    defaults: dict[str, object] = field(default_factory=dict)
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+    delete_api: str = ""
+    update_api: str | None = None
+    update_path: str | None = None
+    update_body_key: str | None = None
+    immutable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Resource:
     """A queryable resource: its table, inventory class, query paths and fields."""
 
@@ -61,6 +83,7 @@ class Resource:
     extra_query_paths: tuple[str, ...] = field(default=())
     # Further exact paths for the list query (a trailing-slash form some SDKs send).
     list_path_aliases: tuple[str, ...] = field(default=())
+    writes: WriteSpec | None = None
 
     @property
     def api_name(self) -> str:
@@ -118,6 +141,18 @@ TRAINED_MODEL_RECORD = Resource(
         ),
         Expansion("dataset", "Dataset", "datasetUuid", "uuid"),
     ),
+    writes=WriteSpec(
+        create_api="CreateTrainedModelRecord",
+        create_body_keys=("params",),
+        required=("modelUuid", "modelServiceInstanceGroupUuid"),
+        references={
+            "modelUuid": "Model",
+            "sourceModelUuid": "Model",
+            "modelServiceInstanceGroupUuid": "ModelServiceInstanceGroup",
+            "datasetUuid": "Dataset",
+        },
+        delete_api="DeleteTrainedModelRecord",
+    ),
 )
 
 MODEL = Resource(
@@ -146,6 +181,18 @@ MODEL = Resource(
         Expansion("trainedModelRecord", "TrainedModelRecord", "uuid", "modelUuid"),
         Expansion("derivedTrainedModelRecord", "TrainedModelRecord", "uuid", "sourceModelUuid"),
     ),
+    writes=WriteSpec(
+        create_api="AddModel",
+        create_body_keys=("param", "params"),
+        required=("name", "modelCenterUuid"),
+        defaults={"size": 0, "type": "LLM"},
+        references={"modelCenterUuid": "ModelCenter"},
+        delete_api="DeleteModel",
+        update_api="UpdateModel",
+        update_path="/v1/ai/models",
+        update_body_key="updateModel",
+        immutable=("modelCenterUuid",),
+    ),
 )
 
 DATASET = Resource(
@@ -167,6 +214,18 @@ DATASET = Resource(
     expansions=(
         Expansion("modelCenter", "ModelCenter", "modelCenterUuid", "uuid"),
         Expansion("trainedModelRecord", "TrainedModelRecord", "uuid", "datasetUuid"),
+    ),
+    writes=WriteSpec(
+        create_api="CreateDataset",
+        create_body_keys=("params",),
+        required=("name", "modelCenterUuid"),
+        defaults={"system": False},
+        references={"modelCenterUuid": "ModelCenter"},
+        delete_api="DeleteDataset",
+        update_api="UpdateDataset",
+        update_path="/v1/ai/datasets",
+        update_body_key="updateDataset",
+        immutable=("modelCenterUuid",),
     ),
 )
 
@@ -193,6 +252,22 @@ MODEL_SERVICE_INSTANCE_GROUP = Resource(
             "trainedModelRecord", "TrainedModelRecord", "uuid", "modelServiceInstanceGroupUuid"
         ),
     ),
+    writes=WriteSpec(
+        create_api="CreateModelServiceInstanceGroup",
+        create_body_keys=("params",),
+        required=("status", "modelServiceType", "type"),
+        choices={
+            "status": ("Starting", "Deploying", "ConfigSettingUp", "ServiceBootingUp", "Running",
+                       "Stopped", "Failed", "Unknown"),
+            "modelServiceType": ("Endpoint", "FineTune", "ModelEval", "App"),
+            "type": ("VirtualMachine", "Container"),
+        },
+        references={"modelUuid": "Model"},
+        delete_api="DeleteModelServiceInstanceGroup",
+        update_api="UpdateModelServiceInstanceGroup",
+        update_path="/v1/model-service-instance-groups",
+        update_body_key="updateModelServiceInstanceGroup",
+    ),
 )
 
 MODEL_CENTER = Resource(
@@ -217,6 +292,16 @@ MODEL_CENTER = Resource(
     expansions=(
         Expansion("model", "Model", "uuid", "modelCenterUuid"),
         Expansion("dataset", "Dataset", "uuid", "modelCenterUuid"),
+    ),
+    writes=WriteSpec(
+        create_api="AddModelCenter",
+        create_body_keys=("param", "params"),
+        required=("name", "managementIp", "managementPort"),
+        choices={"status": ("Connected", "Disconnected")},
+        delete_api="DeleteModelCenter",
+        update_api="UpdateModelCenter",
+        update_path="/v1/ai/model-centers",
+        update_body_key="updateModelCenter",
     ),
 )
 

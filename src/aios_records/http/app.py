@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 import anyio
-import orjson
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,12 +26,14 @@ from .. import i18n
 from ..accounts.sessions import Session, SessionManager
 from ..clock import Clock
 from ..config import SESSION_CLEANUP_INTERVAL, Settings
-from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
+from ..errors import ApiError, PlainTextError, internal_error
 from ..query.engine import QueryCompiler
 from ..query.language import parse_query
 from ..resources import SERVED_QUERY_RESOURCES, Resource
 from ..timestamps import format_reply
+from ..writes.validation import require_field
 from .auth import session_uuid_from_header
+from .bodies import parse_json_object, read_body
 from .envelopes import (
     JSON_CONTENT_TYPE,
     InventoryRenderer,
@@ -43,12 +44,10 @@ from .envelopes import (
 )
 from .querystring import parse_query_string
 from .replies import execute
+from .write_routes import WriteRoutes
 
 log = logging.getLogger("aios_records.http")
 request_log = logging.getLogger("aios_records.requests")
-
-# Largest request body the service reads; larger ones get a plain-text 400.
-MAX_BODY_BYTES = 1024 * 1024
 
 Handler = Callable[[Request, "RequestContext"], Awaitable[Response]]
 
@@ -166,7 +165,7 @@ class Api:
     # -- sessions -------------------------------------------------------------
 
     async def login(self, request: Request, context: RequestContext) -> Response:
-        body = await read_json_object(request)
+        body = parse_json_object(await read_body(request))
         params = require_field(body, "logInByAccount", dict)
         name = require_field(params, "accountName", str, prefix="logInByAccount.")
         password = require_field(params, "password", str, prefix="logInByAccount.")
@@ -211,42 +210,8 @@ class Api:
                 routes.append(Route(f"{prefix}{path}", list_endpoint, methods=["GET"]))
             for path in (resource.query_path, *resource.extra_query_paths):
                 routes.append(Route(f"{prefix}{path}/{{uuid}}", get_endpoint, methods=["GET"]))
+        routes.extend(WriteRoutes(self).routes(prefix))
         return routes
-
-
-async def read_json_object(request: Request) -> dict:
-    """Read the body as a JSON object; 400 when too large, SYS.1007 when not an object."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PlainTextError(
-                400, f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes"
-            )
-        chunks.append(chunk)
-    try:
-        body = orjson.loads(b"".join(chunks))
-    except orjson.JSONDecodeError:
-        body = None
-    if not isinstance(body, dict):
-        raise invalid_argument("body_not_object", example='{"logInByAccount":{...}}')
-    return body
-
-
-_JSON_TYPE_NAMES = {str: "string", dict: "object", int: "integer", bool: "boolean",
-                    list: "list", float: "number", type(None): "null"}
-
-
-def require_field(body: dict, name: str, expected: type, prefix: str = ""):
-    """Return `body[name]`, raising SYS.1007 naming the field when missing or mistyped."""
-    if name not in body or body[name] is None:
-        raise invalid_argument("missing_body_field", field=prefix + name)
-    value = body[name]
-    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise ApiError("SYS.1007", "wrong_body_type", field=prefix + name,
-                       expected=_JSON_TYPE_NAMES[expected],
-                       actual=_JSON_TYPE_NAMES.get(type(value), type(value).__name__))
-    return value
 
 
 class PathNormalizer:

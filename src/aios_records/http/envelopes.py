@@ -86,14 +86,19 @@ class InventoryRenderer:
     def render_rows(self, rows: Iterable[Sequence], fields: Sequence[Field]) -> bytes:
         """Encode rows as the JSON array of inventories."""
         converters = self.converters(fields)
-        inventories = []
-        for row in rows:
-            inventory = {}
-            for (name, convert), value in zip(converters, row):
-                if value is not None:
-                    inventory[name] = convert(value) if convert else value
-            inventories.append(inventory)
-        return dumps_success(inventories)
+        return dumps_success([_inventory(row, converters) for row in rows])
+
+    def inventory(self, row: Sequence, fields: Sequence[Field]) -> dict:
+        """Return one row as an inventory dict, ready for `dumps_success`."""
+        return _inventory(row, self.converters(fields))
+
+
+def _inventory(row: Sequence, converters: list[tuple[str, Callable | None]]) -> dict:
+    inventory = {}
+    for (name, convert), value in zip(converters, row):
+        if value is not None:
+            inventory[name] = convert(value) if convert else value
+    return inventory
 
 
 def schema_bytes(inventory_class: str, count: int, first: int = 0) -> bytes:

@@ -1,0 +1,38 @@
+"""Request bodies: a size limit and JSON objects."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+
+from ..errors import PlainTextError, invalid_argument
+
+# Largest request body the service reads; larger ones get a plain-text 400.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def read_body(request: Request) -> bytes:
+    """Read the whole body, raising a plain-text 400 past `MAX_BODY_BYTES`."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PlainTextError(
+                400, f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes) -> dict:
+    """Parse a body as a JSON object; SYS.1007 when it is anything else.
+
+    Content-Type is not checked, as ZStack does not check it.
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):
+        raise invalid_argument("body_not_object", example='{"params":{...}}')
+    return body
