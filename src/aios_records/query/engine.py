@@ -23,6 +23,7 @@ from ..timestamps import ACCEPTED_FORMATS, InvalidTimestamp, parse_timestamp
 from .language import Condition, QueryRequest
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,16 @@ def _parse_number(field: Field, value: str) -> int | float:
     if not _NUMBER.fullmatch(text):
         raise invalid_argument("bad_number", value=value, field=field.name)
     if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
+        # Every stored integer fits in 64 bits, so a value outside that range
+        # compares like an infinity. SQLite cannot bind such an integer, and
+        # int() rejects texts of more than 4,300 digits.
+        negative = text.startswith("-")
+        digits = text.lstrip("+-").lstrip("0") or "0"
+        if len(digits) <= 19:
+            number = -int(digits) if negative else int(digits)
+            if INT64_MIN <= number <= INT64_MAX:
+                return number
+        return -math.inf if negative else math.inf
     number = float(text)
     if not math.isfinite(number):
         raise invalid_argument("bad_number", value=value, field=field.name)

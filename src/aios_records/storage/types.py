@@ -34,7 +34,11 @@ def to_db_time(instant: datetime) -> str:
 
     TODO: SQLite only; PostgreSQL and MariaDB will take a naive UTC datetime.
     """
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    utc = instant.astimezone(timezone.utc)
+    # Formatted by hand because strftime("%Y") does not pad years below 1000
+    # on glibc, and the text must sort in time order.
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}")
 
 
 def to_db_comparable(instant: datetime) -> str:
