@@ -8,6 +8,7 @@ string exactly as written, so tests control every byte of the request line.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -129,12 +130,23 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
                  context_path: str = "/zstack") -> Server:
     """Start `aios-records serve` on a free port and wait until it answers."""
     port = free_port()
+    return launch_server(data_dir, port, ["--data-dir", str(data_dir), "--port", str(port),
+                                          "--time-zone", "Asia/Shanghai", *args],
+                         env=env, context_path=context_path)
+
+
+def launch_server(data_dir: Path, port: int, args: list[str], env: dict[str, str] | None = None,
+                  context_path: str = "/zstack") -> Server:
+    """Run `aios-records serve ARGS` and wait until `port` accepts connections.
+
+    Unlike `start_server`, this adds no options, so a test can configure the
+    server through environment variables alone. The log goes to `data_dir`.
+    """
     log_path = data_dir / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     log_file = open(log_path, "wb")  # noqa: SIM115 - the process writes it until stop()
     process = subprocess.Popen(
-        [sys.executable, "-m", "aios_records", "serve", "--data-dir", str(data_dir),
-         "--port", str(port), "--time-zone", "Asia/Shanghai", *args],
+        [sys.executable, "-m", "aios_records", "serve", *args],
         stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     server = Server(port, data_dir, process, log_path, context_path)
@@ -180,14 +192,12 @@ def demo_server(tmp_path_factory) -> Iterator[Server]:
     server.stop()
 
 
-@pytest.fixture
-def make_server(tmp_path) -> Iterator[Callable[..., Server]]:
-    """Start servers with custom options; each is stopped after the test."""
-    started: list[Server] = []
+def _server_factory(base_dir: Path, started: list[Server]) -> Callable[..., Server]:
+    """Return a function that starts servers under `base_dir` and records them in `started`."""
 
     def make(*args: str, data_dir: Path | None = None, prepare: Callable[[str], None] | None = None,
              env: dict[str, str] | None = None, context_path: str = "/zstack") -> Server:
-        directory = data_dir or tmp_path / f"server{len(started)}"
+        directory = data_dir or base_dir / f"server{len(started)}"
         directory.mkdir(parents=True, exist_ok=True)
         if prepare is not None:
             url = database.sqlite_url_for(directory)
@@ -197,6 +207,34 @@ def make_server(tmp_path) -> Iterator[Callable[..., Server]]:
         started.append(server)
         return server
 
-    yield make
+    return make
+
+
+@pytest.fixture
+def make_server(tmp_path) -> Iterator[Callable[..., Server]]:
+    """Start servers with custom options; each is stopped after the test."""
+    started: list[Server] = []
+    yield _server_factory(tmp_path, started)
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def make_module_server(tmp_path_factory) -> Iterator[Callable[..., Server]]:
+    """Like `make_server`, but each server lives until the test module ends."""
+    started: list[Server] = []
+    yield _server_factory(tmp_path_factory.mktemp("module"), started)
+    for server in started:
+        server.stop()
+
+
+# The contract's exact reply to an unknown or expired session.
+SESSION_EXPIRED_BODY = (
+    b'{"error":{"code":"ID.1001","description":"The session is invalid, either wrong session '
+    b'id or the session has been expired","details":"Session expired"}}'
+)
+
+
+def without_session(server: Server) -> Server:
+    """Return a copy of `server` that sends no Authorization header unless a test gives one."""
+    return dataclasses.replace(server, session=None)

@@ -165,7 +165,7 @@ class Api:
     # -- sessions -------------------------------------------------------------
 
     async def login(self, request: Request, context: RequestContext) -> Response:
-        body = parse_json_object(await read_body(request))
+        body = parse_json_object(await read_body(request), example='{"logInByAccount":{...}}')
         params = require_field(body, "logInByAccount", dict)
         name = require_field(params, "accountName", str, prefix="logInByAccount.")
         password = require_field(params, "password", str, prefix="logInByAccount.")
@@ -253,7 +253,9 @@ def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        log.info("aios-records listening on %s:%d%s (time zone %s, locale %s)",
+        # Uvicorn binds the socket after this startup step and then logs
+        # "Uvicorn running on ...", so this line must not claim the port yet.
+        log.info("aios-records starting on %s:%d%s (time zone %s, locale %s)",
                  settings.host, settings.port, settings.context_path, settings.time_zone,
                  settings.locale)
         cleaner = asyncio.create_task(_clean_sessions(api.sessions))

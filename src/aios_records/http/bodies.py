@@ -24,15 +24,16 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json_object(raw: bytes) -> dict:
+def parse_json_object(raw: bytes, example: str = '{"params":{...}}') -> dict:
     """Parse a body as a JSON object; SYS.1007 when it is anything else.
 
-    Content-Type is not checked, as ZStack does not check it.
+    Content-Type is not checked, as ZStack does not check it. `example` is
+    the body shape that the error details suggest, such as the API's body key.
     """
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict):
-        raise invalid_argument("body_not_object", example='{"params":{...}}')
+        raise invalid_argument("body_not_object", example=example)
     return body

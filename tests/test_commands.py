@@ -1,0 +1,331 @@
+"""The `aios-records` command line: help, options, environment variables, demo data, logs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import Server, free_port, launch_server, run_cli, sha512
+
+from aios_records.commands import serve
+from aios_records.demo import EXAMPLE_RECORD_UUID
+from aios_records.storage import database
+
+RECORDS = "/v1/ai/trained-model/records"
+ADMIN_PASSWORD_FILE = "admin-password.txt"
+CLI_TIMEOUT = 60
+
+
+def console_script() -> str:
+    """Return the path of the installed `aios-records` script."""
+    beside_python = Path(sys.executable).with_name("aios-records")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("aios-records")
+    assert found, "the aios-records script is not installed; run pip install -e ."
+    return found
+
+
+def run_script(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([console_script(), *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=CLI_TIMEOUT)
+
+
+def select_column(database_url: str, sql: str) -> list:
+    engine = database.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql)).scalars())
+    finally:
+        engine.dispose()
+
+
+def record_total(server: Server) -> int:
+    reply = server.get(f"{RECORDS}?count=true")
+    assert reply.status == 200, reply.text
+    return reply.json()["total"]
+
+
+def serve_option_names() -> list[str]:
+    return [opt for param in serve.params for opt in param.opts if opt.startswith("--")]
+
+
+# -- help ---------------------------------------------------------------------
+
+
+def test_main_help():
+    result = run_script("--help")
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "demo-data", "db"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), command
+
+
+def test_serve_help_options():
+    result = run_script("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    documented = ["--host", "--port", "--context-path", "--data-dir", "--database-url",
+                  "--time-zone", "--locale", "--session-timeout", "--max-sessions",
+                  "--slow-query-ms", "--log-level", "--admin-password", "--demo"]
+    for option in sorted(set(documented) | set(serve_option_names())):
+        assert re.search(rf"^\s+{option}\b", result.stdout, re.MULTILINE), option
+
+
+def test_serve_env_var_names():
+    for param in serve.params:
+        expected = "AIOS_RECORDS_" + param.opts[0].lstrip("-").replace("-", "_").upper()
+        assert param.envvar == expected, param.opts
+
+
+# -- configuration errors -----------------------------------------------------
+
+
+@pytest.mark.parametrize("args, env, named", [
+    (["--time-zone", "Mars/Olympus_Mons"], {}, "Mars/Olympus_Mons"),
+    (["--time-zone", "../../etc/passwd"], {}, "../../etc/passwd"),
+    ([], {"AIOS_RECORDS_TIME_ZONE": "Not/A_Zone"}, "Not/A_Zone"),
+    (["--port", "70000"], {}, "--port"),
+    (["--session-timeout", "0"], {}, "--session-timeout"),
+    (["--max-sessions", "-3"], {}, "--max-sessions"),
+    (["--locale", "fr_FR"], {}, "--locale"),
+    (["--log-level", "loud"], {}, "--log-level"),
+])
+def test_serve_bad_option(tmp_path, args, env, named):
+    result = run_script("serve", "--data-dir", str(tmp_path), "--port", str(free_port()),
+                        *args, env=env)
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_time_zone_message(tmp_path):
+    result = run_script("serve", "--data-dir", str(tmp_path), "--time-zone", "Asia/Shanghia")
+    assert result.returncode == 2
+    assert "time zone" in result.stderr
+    assert "Asia/Shanghia" in result.stderr
+
+
+# -- admin password -----------------------------------------------------------
+
+
+def test_generated_password(make_server, tmp_path):
+    data_dir = tmp_path / "generated"
+    server = make_server(data_dir=data_dir)
+    password_file = data_dir / ADMIN_PASSWORD_FILE
+    assert password_file.exists()
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+
+    password = password_file.read_text(encoding="utf-8").strip()
+    assert len(password) >= 16
+    assert server.login("admin", password).status == 200
+    assert server.login("admin", "password").status == 503
+
+    server.stop()
+    first_log = server.log_text()
+    assert first_log.count(password) == 1
+
+    restarted = make_server(data_dir=data_dir)
+    assert restarted.login("admin", password).status == 200
+    restarted.stop()
+    assert password not in restarted.log_text()
+    assert password_file.read_text(encoding="utf-8").strip() == password
+
+
+def test_admin_password_option(make_server, tmp_path):
+    data_dir = tmp_path / "chosen"
+    server = make_server("--admin-password", "Chosen-Pass-42", data_dir=data_dir)
+    assert server.login("admin", "Chosen-Pass-42").status == 200
+    assert server.login("admin", "password").status == 503
+    assert not (data_dir / ADMIN_PASSWORD_FILE).exists()
+    server.stop()
+    assert "Chosen-Pass-42" not in server.log_text()
+
+
+def test_admin_password_ignored_later(make_server, tmp_path):
+    data_dir = tmp_path / "kept"
+    make_server("--admin-password", "First-Pass-1", data_dir=data_dir).stop()
+    server = make_server("--admin-password", "Second-Pass-2", data_dir=data_dir)
+    assert server.login("admin", "First-Pass-1").status == 200
+    assert server.login("admin", "Second-Pass-2").status == 503
+
+
+# -- environment variables ----------------------------------------------------
+
+
+def test_serve_from_env(tmp_path):
+    data_dir = tmp_path / "env"
+    port = free_port()
+    env = {
+        "AIOS_RECORDS_HOST": "127.0.0.1",
+        "AIOS_RECORDS_PORT": str(port),
+        "AIOS_RECORDS_DATA_DIR": str(data_dir),
+        "AIOS_RECORDS_DATABASE_URL": f"sqlite:///{data_dir / 'from-env.sqlite3'}",
+        "AIOS_RECORDS_CONTEXT_PATH": "/envpath",
+        "AIOS_RECORDS_TIME_ZONE": "UTC",
+        "AIOS_RECORDS_LOCALE": "zh_CN",
+        "AIOS_RECORDS_LOG_LEVEL": "debug",
+        "AIOS_RECORDS_ADMIN_PASSWORD": "Env-Secret-7",
+        "AIOS_RECORDS_DEMO": "true",
+        "AIOS_RECORDS_SESSION_TIMEOUT": "900",
+        "AIOS_RECORDS_MAX_SESSIONS": "1",
+        "AIOS_RECORDS_SLOW_QUERY_MS": "0",
+    }
+    server = launch_server(data_dir, port, [], env=env, context_path="/envpath")
+    try:
+        assert (data_dir / "from-env.sqlite3").exists()
+        assert not (data_dir / "aios-records.sqlite3").exists()
+
+        reply = server.login("admin", "Env-Secret-7")
+        assert reply.status == 200, reply.text
+        inventory = reply.json()["inventory"]
+        created = datetime.strptime(inventory["createDate"], "%b %d, %Y %I:%M:%S %p")
+        expires = datetime.strptime(inventory["expiredDate"], "%b %d, %Y %I:%M:%S %p")
+        assert expires - created == timedelta(seconds=900)
+        utc_now = datetime.now(timezone.utc).replace(tzinfo=None)
+        assert abs(created - utc_now) < timedelta(seconds=30)
+        server.session = inventory["uuid"]
+
+        wrong = server.login("admin", "password").json()["error"]
+        assert wrong["code"] == "ID.1000"
+        assert re.search(r"[\u4e00-\u9fff]", wrong["details"])
+        assert server.login("admin", "Env-Secret-7").json()["error"]["code"] == "ID.1006"
+
+        assert record_total(server) == 2000
+        example = server.get(f"/v1/ai/trained-model/record/{EXAMPLE_RECORD_UUID}").json()
+        assert example["inventories"][0]["createDate"] == "Nov 19, 2025 10:20:07 AM"
+        assert server.get(f"/zstack{RECORDS}", prefix=False).status == 404
+    finally:
+        server.stop()
+
+    log = server.log_text()
+    assert "DEBUG aios_records.requests: GET /envpath/v1/ai/trained-model/records" in log
+    assert "slow query took" in log
+
+
+# -- demo data ----------------------------------------------------------------
+
+
+def test_serve_demo(make_server, tmp_path):
+    data_dir = tmp_path / "demo"
+    started = time.monotonic()
+    server = make_server("--demo", data_dir=data_dir)
+    server.session = server.login_session("admin", "password")
+    assert time.monotonic() - started < 10
+    assert record_total(server) == 2000
+    server.stop()
+    assert re.search(r"^\S+ \S+ WARNING \S+: .*demo", server.log_text(), re.MULTILINE)
+
+    again = make_server("--demo", data_dir=data_dir)
+    again.session = again.login_session("admin", "password")
+    assert record_total(again) == 2000
+
+
+def test_demo_data_twice(tmp_path):
+    first = run_cli("demo-data", "--data-dir", str(tmp_path), "--records", "10")
+    assert first.returncode == 0
+    url = database.sqlite_url_for(tmp_path)
+    assert len(select_column(url, "SELECT uuid FROM TrainedModelRecordVO")) == 10
+
+    second = run_cli("demo-data", "--data-dir", str(tmp_path), "--records", "10", check=False)
+    assert second.returncode == 1
+    assert str(tmp_path) in second.stderr
+    assert "Traceback" not in second.stderr
+    assert len(select_column(url, "SELECT uuid FROM TrainedModelRecordVO")) == 10
+
+
+def test_demo_seed_deterministic(tmp_path):
+    uuids = {}
+    for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+        run_cli("demo-data", "--data-dir", str(tmp_path / name), "--records", "30",
+                "--seed", seed)
+        url = database.sqlite_url_for(tmp_path / name)
+        uuids[name] = (
+            select_column(url, "SELECT uuid FROM TrainedModelRecordVO ORDER BY uuid"),
+            select_column(url, "SELECT uuid FROM ModelVO ORDER BY uuid"),
+        )
+
+    records_a, models_a = uuids["a"]
+    records_b, models_b = uuids["b"]
+    records_c, models_c = uuids["c"]
+    assert len(records_a) == 30
+    assert records_a == records_b
+    assert models_a == models_b
+    assert records_a != records_c
+    assert models_a != models_c
+    for records in (records_a, records_c):
+        assert EXAMPLE_RECORD_UUID in records
+
+
+# -- logs ---------------------------------------------------------------------
+
+
+def test_log_keeps_secrets_out(make_server, tmp_path):
+    password = "Log-Test-Pass-9"
+    server = make_server("--admin-password", password, "--log-level", "debug",
+                         "--slow-query-ms", "0", data_dir=tmp_path / "logs")
+    session = server.login_session("admin", password)
+    server.session = session
+    unknown_session = "fedcba9876543210fedcba9876543210"
+
+    assert server.get(f"{RECORDS}?sessionId={session}&limit=1",
+                      headers={"x-session-id": session}).status == 200
+    assert server.get(f"{RECORDS}/{EXAMPLE_RECORD_UUID}").status == 200
+    assert server.request("HEAD", RECORDS).status == 200
+    assert server.get(f"/v1/accounts/sessions/{session}/valid").status == 200
+    assert server.get(f"/v1/accounts/sessions/{unknown_session}/valid").status == 200
+    assert server.get(RECORDS, session=unknown_session).status == 503
+    assert server.login("admin", "Wrong-Pass-0").status == 503
+    assert server.login("nobody", password).status == 503
+    assert server.request("DELETE", f"/v1/accounts/sessions/{session}").status == 200
+    assert server.request("DELETE", f"/v1/accounts/sessions/{unknown_session}").status == 200
+    stored_hash = select_column(server.database_url,
+                                "SELECT password FROM AccountVO WHERE name = 'admin'")[0]
+    server.stop()
+
+    log = server.log_text()
+    assert f"GET {server.context_path}{RECORDS} 200" in log
+    assert "slow query took" in log
+    secrets = {
+        "session uuid": session,
+        "unknown session uuid": unknown_session,
+        "password": password,
+        "password hash sent by the client": sha512(password),
+        "wrong password hash": sha512("Wrong-Pass-0"),
+        "stored password hash": stored_hash,
+    }
+    for part in stored_hash.split("$")[4:]:
+        secrets[f"stored hash part {part[:6]}"] = part
+    for name, value in secrets.items():
+        assert value not in log, f"the log contains the {name}"
+        assert value.upper() not in log, f"the log contains the {name} in upper case"
+
+
+def test_log_start_and_stop(make_server, tmp_path):
+    server = make_server("--admin-password", "x-Pass-1", data_dir=tmp_path / "lifecycle")
+    assert server.login("admin", "x-Pass-1").status == 200
+    server.stop()
+    log = server.log_text()
+    assert re.search(rf"INFO \S+: aios-records starting on 127\.0\.0\.1:{server.port}/zstack",
+                     log)
+    assert re.search(r"INFO \S+: aios-records stopped", log)
+    assert log.index("aios-records starting") < log.index("aios-records stopped")
+    assert "Traceback" not in log
+
+
+def test_serve_port_in_use(make_server, tmp_path):
+    server = make_server("--admin-password", "z-Pass-3", data_dir=tmp_path / "first")
+    result = run_script("serve", "--data-dir", str(tmp_path / "second"),
+                        "--port", str(server.port), "--admin-password", "z-Pass-3")
+    assert result.returncode != 0
+    assert "address already in use" in result.stderr
+    assert "listening" not in result.stderr
+    assert server.login("admin", "z-Pass-3").status == 200
+
