@@ -140,6 +140,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en_US": "field[{field}] must be a list of strings",
         "zh_CN": "字段[{field}]必须是字符串列表",
     },
+    "admin_only": {
+        "en_US": "operation[API:{api}] is allowed only for the admin account; "
+                 "ask the admin to perform it",
+        "zh_CN": "操作[API:{api}]只允许 admin 账户执行；请联系管理员操作",
+    },
+    "not_owner": {
+        "en_US": "operation[API:{api}] is denied: account[uuid:{account_uuid}] does not own "
+                 "resource[uuid:{uuid}]; ask its owner or the admin",
+        "zh_CN": "操作[API:{api}]被拒绝：账户[uuid:{account_uuid}]不是资源[uuid:{uuid}]的所有者；"
+                 "请联系所有者或管理员",
+    },
+    "account_name_in_use": {
+        "en_US": "account name[{name}] is already used; choose another name",
+        "zh_CN": "账户名[{name}]已被使用；请换一个名称",
+    },
+    "admin_not_deletable": {
+        "en_US": "the admin account[uuid:{uuid}] cannot be deleted",
+        "zh_CN": "admin 账户[uuid:{uuid}]不能删除",
+    },
+    "account_not_found": {
+        "en_US": "account[uuid:{uuid}] not found; query accounts for valid uuids",
+        "zh_CN": "账户[uuid:{uuid}]不存在；请查询账户获取有效的 uuid",
+    },
+    "bad_resource_type": {
+        "en_US": "field[{field}] is {value}, which is not one of {choices}",
+        "zh_CN": "字段[{field}]的值 {value} 不在可选值 {choices} 之中",
+    },
+    "no_share_target": {
+        "en_US": "give accountUuids, toPublic true, or both",
+        "zh_CN": "请给出 accountUuids、将 toPublic 设为 true，或两者都给出",
+    },
 }
 
 # Localised names for the JSON types in `wrong_body_type`.

@@ -314,4 +314,51 @@ _FIELD_INDEX: dict[str, dict[str, Field]] = {
     r.name: {f.name: f for f in r.fields} for r in RESOURCES.values()
 }
 
-SERVED_QUERY_RESOURCES: tuple[Resource, ...] = tuple(RESOURCES.values())
+ACCOUNT = Resource(
+    name="Account",
+    table="AccountVO",
+    inventory_class="org.zstack.header.identity.AccountInventory",
+    query_path="/v1/accounts",
+    fields=(
+        _uuid("uuid"),
+        Field("name", nullable=False),
+        Field("type", nullable=False, max_length=128),
+        Field("description", max_length=2048),
+        *_timestamps(),
+    ),
+)
+
+
+def _tag_resource(kind: str) -> Resource:
+    return Resource(
+        name=f"{kind}Tag",
+        table=f"{kind}TagVO",
+        inventory_class=f"org.zstack.header.tag.{kind}TagInventory",
+        query_path=f"/v1/{kind.lower()}-tags",
+        fields=(
+            _uuid("uuid"),
+            _uuid("resourceUuid", indexed=True),
+            Field("resourceType", nullable=False, max_length=64),
+            Field("tag", nullable=False, max_length=2048, indexed=True),
+            *_timestamps(),
+        ),
+    )
+
+
+USER_TAG = _tag_resource("User")
+SYSTEM_TAG = _tag_resource("System")
+
+# Every resource with a query API: the five above plus accounts and tags,
+# whose writes have rules of their own (passwords, admin-only APIs).
+QUERY_RESOURCES: dict[str, Resource] = {
+    **RESOURCES, ACCOUNT.name: ACCOUNT, USER_TAG.name: USER_TAG, SYSTEM_TAG.name: SYSTEM_TAG,
+}
+_FIELD_INDEX.update({r.name: {f.name: f for f in r.fields} for r in (ACCOUNT, USER_TAG, SYSTEM_TAG)})
+
+# Pseudo-fields that filter any resource by its tags.
+TAG_FIELDS = ("__userTag__", "__systemTag__", "__tagUuid__")
+
+# Resources whose rows belong to an account and may be shared.
+OWNED_RESOURCES = RESOURCES
+
+SERVED_QUERY_RESOURCES: tuple[Resource, ...] = tuple(QUERY_RESOURCES.values())

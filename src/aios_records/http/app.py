@@ -29,6 +29,7 @@ from ..config import SESSION_CLEANUP_INTERVAL, Settings
 from ..errors import ApiError, PlainTextError, internal_error
 from ..query.engine import QueryCompiler
 from ..query.language import parse_query
+from ..query.visibility import Visibility
 from ..resources import SERVED_QUERY_RESOURCES, Resource
 from ..timestamps import format_reply
 from ..writes.validation import require_field
@@ -44,6 +45,7 @@ from .envelopes import (
 )
 from .querystring import parse_query_string
 from .replies import execute
+from .identity_routes import IdentityRoutes
 from .write_routes import WriteRoutes
 
 log = logging.getLogger("aios_records.http")
@@ -131,7 +133,8 @@ class Api:
                 conn = self.engine.connect()
                 try:
                     context.account_uuid = self.sessions.check(conn, session_uuid)
-                    compiled = self.compiler.compile(resource, query)
+                    visibility = Visibility.of(context.account_uuid)
+                    compiled = self.compiler.compile(resource, query, visibility)
                     reply = execute(conn, compiled, self.renderer)
                 except BaseException:
                     conn.close()
@@ -155,7 +158,9 @@ class Api:
             def run():
                 with self.engine.connect() as conn:
                     context.account_uuid = self.sessions.check(conn, session_uuid)
-                    return execute(conn, self.compiler.compile_get(resource, uuid), self.renderer)
+                    visibility = Visibility.of(context.account_uuid)
+                    compiled = self.compiler.compile_get(resource, uuid, visibility)
+                    return execute(conn, compiled, self.renderer)
 
             reply = await run_in_threadpool(run)
             return json_response(reply.body)
@@ -211,6 +216,7 @@ class Api:
             for path in (resource.query_path, *resource.extra_query_paths):
                 routes.append(Route(f"{prefix}{path}/{{uuid}}", get_endpoint, methods=["GET"]))
         routes.extend(WriteRoutes(self).routes(prefix))
+        routes.extend(IdentityRoutes(self).routes(prefix))
         return routes
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..query.visibility import Visibility
 from ..resources import RESOURCES, Resource
 from ..writes.service import WriteService
 from .auth import session_uuid_from_header
@@ -25,11 +26,11 @@ class WriteRoutes:
         self.api = api
         self.service = WriteService(api.engine, api.sessions.clock)
 
-    def _authorize(self, request: Request, context) -> str:
+    def _authorize(self, request: Request, context) -> Visibility:
         session_uuid = session_uuid_from_header(request.headers.get("authorization"))
         with self.api.engine.connect() as conn:
             context.account_uuid = self.api.sessions.check(conn, session_uuid)
-        return context.account_uuid
+        return Visibility.of(context.account_uuid)
 
     def _inventory_response(self, resource: Resource, row) -> Response:
         inventory = self.api.renderer.inventory(row, resource.fields)
@@ -40,8 +41,8 @@ class WriteRoutes:
             raw = await read_body(request)
 
             def run():
-                self._authorize(request, context)
-                return self.service.create(resource, parse_json_object(raw))
+                visibility = self._authorize(request, context)
+                return self.service.create(resource, parse_json_object(raw), visibility)
 
             return self._inventory_response(resource, await run_in_threadpool(run))
 
@@ -52,9 +53,9 @@ class WriteRoutes:
             raw = await read_body(request)
 
             def run():
-                self._authorize(request, context)
+                visibility = self._authorize(request, context)
                 return self.service.update(resource, request.path_params["uuid"],
-                                           parse_json_object(raw))
+                                           parse_json_object(raw), visibility)
 
             return self._inventory_response(resource, await run_in_threadpool(run))
 
@@ -63,8 +64,8 @@ class WriteRoutes:
     def delete(self, resource: Resource):
         async def handler(request: Request, context) -> Response:
             def run():
-                self._authorize(request, context)
-                self.service.delete(resource, request.path_params["uuid"])
+                visibility = self._authorize(request, context)
+                self.service.delete(resource, request.path_params["uuid"], visibility)
 
             await run_in_threadpool(run)
             return success_response({})

@@ -16,31 +16,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from ..errors import invalid_argument
-from ..resources import RESOURCES, Field, FieldType, Resource
-from ..storage.schema import RESOURCE_TABLES
+from ..resources import QUERY_RESOURCES, TAG_FIELDS, Field, FieldType, Resource
+from ..storage.schema import QUERY_TABLES, system_tag_table, user_tag_table
 from ..storage.types import to_db_comparable
 from ..timestamps import ACCEPTED_FORMATS, InvalidTimestamp, parse_timestamp
-from .language import Condition, QueryRequest
+from .language import NEGATIVE_OPERATORS, Condition, QueryRequest
+from .visibility import ADMIN, Visibility
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-@dataclass(frozen=True)
-class Visibility:
-    """Which rows a caller may see. The admin (`account_uuid=None`) sees every row.
-
-    TODO: normal accounts see only owned and shared rows once row ownership
-    exists; until then every account in the database is the admin.
-    """
-
-    account_uuid: str | None = None
-
-    def filter(self, resource: Resource, table: sa.Table) -> sa.ColumnElement[bool] | None:
-        return None
-
-
-ADMIN = Visibility()
 
 
 @dataclass(frozen=True)
@@ -64,7 +48,7 @@ class QueryCompiler:
     def compile(self, resource: Resource, request: QueryRequest,
                 visibility: Visibility = ADMIN) -> CompiledQuery:
         """Check fields and values against `resource` and build its SELECTs."""
-        table = RESOURCE_TABLES[resource.name]
+        table = QUERY_TABLES[resource.name]
         where = [self.condition(resource, table, c, visibility) for c in request.conditions]
         visible = visibility.filter(resource, table)
         if visible is not None:
@@ -114,14 +98,14 @@ class QueryCompiler:
                 inventory_class=resource.inventory_class,
                 expansions=[e.name for e in resource.expansions],
             )
-        target = RESOURCES[expansion.target]
+        target = QUERY_RESOURCES[expansion.target]
 
         # The join-key shortcut: `model.uuid=X` is `modelUuid=X`.
         if len(path) == 2 and path[1] == expansion.remote_field:
             local_field = resource.field(expansion.local_field)
             return self._comparison(resource, table.c, condition, local_field.name)
 
-        target_table = RESOURCE_TABLES[target.name]
+        target_table = QUERY_TABLES[target.name]
         nested = Condition(condition.text, ".".join(path[1:]), condition.operator, condition.value)
         inner = [self.condition(target, target_table, nested, visibility)]
         visible = visibility.filter(target, target_table)
@@ -132,6 +116,8 @@ class QueryCompiler:
 
     def _comparison(self, resource: Resource, columns, condition: Condition,
                     name: str) -> sa.ColumnElement[bool]:
+        if name in TAG_FIELDS:
+            return self._tag_condition(columns.uuid, condition, name)
         field = resource.field(name)
         if field is None:
             raise invalid_argument(
@@ -140,9 +126,10 @@ class QueryCompiler:
                 field=name,
                 fields=list(resource.field_names),
             )
-        column = columns[field.name]
-        op, value = condition.operator, condition.value
+        return self._compare(field, columns[field.name], condition.operator, condition.value)
 
+    def _compare(self, field: Field, column, op: str, value: str | None) -> sa.ColumnElement[bool]:
+        """Apply one operator to one column, with the value typed for `field`."""
         if op == "is null":
             return column.is_(None)
         if op == "not null":
@@ -166,6 +153,40 @@ class QueryCompiler:
             "<": column.__lt__,
             "<=": column.__le__,
         }[op](typed)
+
+    def _tag_condition(self, uuid_column, condition: Condition,
+                       name: str) -> sa.ColumnElement[bool]:
+        """Filter rows by their tags, with ZStack's meaning of the operators.
+
+        A positive operator keeps rows having a matching tag. A negative one
+        keeps rows having no tag that matches the positive form, so untagged
+        rows match it. `is null`/`=null` match nothing, and `not null`/`!=null`
+        match rows with any tag of that kind.
+        """
+        op, value = condition.operator, condition.value
+        tables = {"__userTag__": (user_tag_table,), "__systemTag__": (system_tag_table,),
+                  "__tagUuid__": (user_tag_table, system_tag_table)}[name]
+        column_name = "uuid" if name == "__tagUuid__" else "tag"
+        text_field = Field(name, FieldType.STRING)
+
+        is_null = op == "is null" or (op == "=" and value.lower() == "null")
+        if is_null:
+            return sa.false()
+        any_tag = op == "not null" or (op == "!=" and value.lower() == "null")
+        positive_op = {"!=": "=", "!?=": "?=", "!~=": "~="}.get(op, op)
+
+        selects = []
+        for table in tables:
+            query = sa.select(table.c.resourceUuid)
+            if not any_tag:
+                query = query.where(
+                    self._compare(text_field, table.c[column_name], positive_op, value))
+            selects.append(query)
+        tagged = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+        if op in NEGATIVE_OPERATORS and not any_tag:
+            return uuid_column.not_in(tagged)
+        return uuid_column.in_(tagged)
 
     def _like(self, field: Field, column, op: str, pattern: str) -> sa.ColumnElement[bool]:
         if field.type is FieldType.TIMESTAMP:

@@ -35,11 +35,14 @@ def require_field(body: dict, name: str, expected: type, prefix: str = ""):
     return value
 
 
-def body_section(body: dict, keys: tuple[str, ...]) -> dict:
-    """Return the first of `keys` present in `body` (`param` or `params`), as an object."""
+def body_section(body: dict, keys: tuple[str, ...]) -> tuple[str, dict]:
+    """Return the first of `keys` present in `body` (`param` or `params`) and its object.
+
+    Errors about the section's fields name them under the key the client sent.
+    """
     for key in keys:
         if key in body:
-            return require_field(body, key, dict)
+            return key, require_field(body, key, dict)
     raise invalid_argument("missing_body_field", field=keys[0])
 
 
@@ -70,7 +73,8 @@ def validate_values(resource: Resource, section: dict, prefix: str,
     values: dict[str, object] = {}
     for field in writable_fields(resource, updating):
         if field.name in section and section[field.name] is not None:
-            values[field.name] = _checked_value(field, section[field.name], prefix, spec.choices)
+            values[field.name] = check_value(field, section[field.name], prefix + field.name,
+                                             spec.choices)
         elif not updating and field.name in spec.required:
             raise invalid_argument("missing_body_field", field=prefix + field.name)
         elif not updating:
@@ -78,9 +82,28 @@ def validate_values(resource: Resource, section: dict, prefix: str,
     return values
 
 
-def _checked_value(field: Field, value: object, prefix: str,
-                   choices: dict[str, tuple[str, ...]]) -> object:
-    name = prefix + field.name
+def check_record_sources(resource: Resource, values: dict[str, object]) -> None:
+    """Raise SYS.1007 when a trained-model record names its model as its own base model."""
+    if resource.name != "TrainedModelRecord":
+        return
+    model, source = values.get("modelUuid"), values.get("sourceModelUuid")
+    if isinstance(model, str) and isinstance(source, str) and model.lower() == source.lower():
+        raise invalid_argument("model_is_own_source", uuid=model)
+
+
+def is_uuid(value: object) -> bool:
+    """Return whether `value` is a string of 32 hexadecimal characters."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def check_value(field: Field, value: object, name: str,
+                choices: dict[str, tuple[str, ...]]) -> object:
+    """Return a non-null `value` for `field` after checking its type, length, range and choices.
+
+    Raises SYS.1007 naming `name`, the field as the caller spells it
+    (`params.name` in a request body, `name` in an imported file).
+    Timestamp fields are not handled here.
+    """
     if field.type is FieldType.STRING:
         if not isinstance(value, str):
             raise ApiError("SYS.1007", "wrong_body_type", field=name, expected="string",

@@ -1,0 +1,79 @@
+"""Routes of the account, sharing and tag write APIs."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..accounts.management import AccountService
+from ..accounts.sharing import SharingService
+from ..query.visibility import Visibility
+from ..resources import ACCOUNT, SYSTEM_TAG, USER_TAG, Resource
+from ..writes.tags import TagService
+from .auth import session_uuid_from_header
+from .bodies import parse_json_object, read_body
+from .envelopes import success_response
+
+
+class IdentityRoutes:
+    """Builds the identity routes on top of an `Api` (sessions, rendering, logging)."""
+
+    def __init__(self, api) -> None:
+        self.api = api
+        clock = api.sessions.clock
+        self.accounts = AccountService(api.engine, clock)
+        self.sharing = SharingService(api.engine, clock)
+        self.tags = TagService(api.engine, clock)
+
+    def _authorize(self, request: Request, context) -> Visibility:
+        session_uuid = session_uuid_from_header(request.headers.get("authorization"))
+        with self.api.engine.connect() as conn:
+            context.account_uuid = self.api.sessions.check(conn, session_uuid)
+        return Visibility.of(context.account_uuid)
+
+    def _call(self, work, with_body: bool = True, inventory_of: Resource | None = None):
+        """Build a handler: read the body, check the session, run `work` in a thread."""
+
+        async def handler(request: Request, context) -> Response:
+            raw = await read_body(request) if with_body else b""
+
+            def run():
+                visibility = self._authorize(request, context)
+                body = parse_json_object(raw) if with_body else {}
+                return work(visibility, request, body)
+
+            result = await run_in_threadpool(run)
+            if inventory_of is None:
+                return success_response({})
+            inventory = self.api.renderer.inventory(result, inventory_of.fields)
+            return success_response({"inventory": inventory})
+
+        return handler
+
+    def routes(self, prefix: str) -> list[Route]:
+        endpoint = self.api.endpoint
+        uuid_of = lambda request: request.path_params["uuid"]  # noqa: E731
+        return [
+            Route(f"{prefix}/v1/accounts", endpoint(self._call(
+                lambda v, r, b: self.accounts.create(v, b), inventory_of=ACCOUNT)),
+                methods=["POST"]),
+            Route(f"{prefix}/v1/accounts/resources/actions", endpoint(self._call(
+                lambda v, r, b: self.sharing.apply(v, b))), methods=["PUT"]),
+            Route(f"{prefix}/v1/accounts/{{uuid}}", endpoint(self._call(
+                lambda v, r, b: self.accounts.update(v, uuid_of(r), b), inventory_of=ACCOUNT)),
+                methods=["PUT"]),
+            Route(f"{prefix}/v1/accounts/{{uuid}}", endpoint(self._call(
+                lambda v, r, b: self.accounts.delete(v, uuid_of(r)), with_body=False)),
+                methods=["DELETE"]),
+            Route(f"{prefix}/v1/user-tags", endpoint(self._call(
+                lambda v, r, b: self.tags.create(v, USER_TAG, b), inventory_of=USER_TAG)),
+                methods=["POST"]),
+            Route(f"{prefix}/v1/system-tags", endpoint(self._call(
+                lambda v, r, b: self.tags.create(v, SYSTEM_TAG, b), inventory_of=SYSTEM_TAG)),
+                methods=["POST"]),
+            Route(f"{prefix}/v1/tags/{{uuid}}", endpoint(self._call(
+                lambda v, r, b: self.tags.delete(v, uuid_of(r)), with_body=False)),
+                methods=["DELETE"]),
+        ]
