@@ -254,5 +254,12 @@ def db_current(database_url, data_dir) -> None:
     click.echo(database.current_revision(engine) or "")
 
 
+# Imported last because the transfer commands use the options and helpers above.
+from .transfer.cli import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)
+
+
 if __name__ == "__main__":
     main()

@@ -35,9 +35,9 @@ from ..timestamps import format_reply
 from ..writes.validation import require_field
 from .auth import session_uuid_from_header
 from .bodies import parse_json_object, read_body
+from ..rendering import InventoryRenderer
 from .envelopes import (
     JSON_CONTENT_TYPE,
-    InventoryRenderer,
     error_response,
     json_response,
     plain_response,

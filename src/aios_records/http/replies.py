@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..query.engine import CompiledQuery
-from .envelopes import InventoryRenderer, schema_bytes
+from ..rendering import InventoryRenderer, schema_bytes
 
 CHUNK_ROWS = 2000
 SCHEMA_CHUNK = 20000
