@@ -93,12 +93,15 @@ class Api:
             try:
                 response = await handler(request, context)
             except PlainTextError as exc:
+                log.info("request %s rejected with %d: %s", context.request_id, exc.status,
+                         exc.text)
                 response = plain_response(exc)
             except ApiError as exc:
                 if exc.code == "SYS.1000":
                     log.error("request %s failed: %s", context.request_id, exc.raw_details)
                 else:
-                    log.info("request %s rejected with %s", context.request_id, exc)
+                    log.info("request %s of account %s rejected with %s", context.request_id,
+                             context.account_uuid or "-", exc)
                 response = error_response(exc, context.locale)
             except sa.exc.OperationalError as exc:
                 log.error("request %s: database error: %s", context.request_id, exc.orig)
