@@ -28,14 +28,15 @@ def column_type(field: Field) -> sa.types.TypeEngine:
     return sa.Boolean()
 
 
-# Tables stored in uuid order (SQLite WITHOUT ROWID). A list query without a
-# usable index condition walks the table in uuid order and stops after `limit`
-# matches. On a rowid table that walk goes through the uuid index and reads
-# each row by a random seek: about 0.8 s, and about 4 s from a cold page
-# cache, for `createDate>` one day before the newest record over 1,000,000
-# records, against 0.05 s here (docs/benchmarks.md). Only tables with small rows
-# belong here, because SQLite's WITHOUT ROWID layout suits rows of less than
-# about a twentieth of a page.
+# Tables stored in uuid order (SQLite WITHOUT ROWID). SQLite runs many list
+# queries by walking rows in uuid order until `limit` rows match, for example
+# with a negative condition and often with a range condition. In a rowid table
+# that walk follows the uuid index and seeks each row at random. Over
+# 1,000,000 records, `q=createDate>` one day before the newest record took
+# about 1 s per request that way and takes about 0.08 s here, as
+# docs/benchmarks.md records. SQLite's documentation advises WITHOUT ROWID for
+# rows under about 1/20 of a page (200 bytes for 4 KiB pages). A record row is
+# about that size, so tables with long text columns stay rowid tables.
 CLUSTERED_BY_UUID = frozenset({"TrainedModelRecordVO"})
 
 

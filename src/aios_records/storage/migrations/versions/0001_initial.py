@@ -41,6 +41,8 @@ def upgrade() -> None:
         _uuid("modelServiceInstanceGroupUuid"),
         _uuid("datasetUuid", nullable=True),
         *_dates(),
+        # Stored in uuid order; storage/schema.py explains why.
+        sqlite_with_rowid=False,
     )
     _indexes("TrainedModelRecordVO", "modelUuid", "sourceModelUuid",
              "modelServiceInstanceGroupUuid", "datasetUuid", "createDate", "lastOpDate")
