@@ -117,7 +117,7 @@ class QueryCompiler:
     def _comparison(self, resource: Resource, columns, condition: Condition,
                     name: str) -> sa.ColumnElement[bool]:
         if name in TAG_FIELDS:
-            return self._tag_condition(columns.uuid, condition, name)
+            return self._tag_condition(resource, columns.uuid, condition, name)
         field = resource.field(name)
         if field is None:
             raise invalid_argument(
@@ -154,14 +154,16 @@ class QueryCompiler:
             "<=": column.__le__,
         }[op](typed)
 
-    def _tag_condition(self, uuid_column, condition: Condition,
+    def _tag_condition(self, resource: Resource, uuid_column, condition: Condition,
                        name: str) -> sa.ColumnElement[bool]:
         """Filter rows by their tags, with ZStack's meaning of the operators.
 
         A positive operator keeps rows having a matching tag. A negative one
         keeps rows having no tag that matches the positive form, so untagged
         rows match it. `is null`/`=null` match nothing, and `not null`/`!=null`
-        match rows with any tag of that kind.
+        match rows with any tag of that kind. Only tags whose `resourceType`
+        is this resource's table count, so a tag on a model never matches a
+        record that happens to have the same uuid.
         """
         op, value = condition.operator, condition.value
         tables = {"__userTag__": (user_tag_table,), "__systemTag__": (system_tag_table,),
@@ -177,7 +179,7 @@ class QueryCompiler:
 
         selects = []
         for table in tables:
-            query = sa.select(table.c.resourceUuid)
+            query = sa.select(table.c.resourceUuid).where(table.c.resourceType == resource.table)
             if not any_tag:
                 query = query.where(
                     self._compare(text_field, table.c[column_name], positive_op, value))
