@@ -18,7 +18,7 @@ exceptions (`httpx.TimeoutException`, `httpx.ConnectError`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -162,44 +162,66 @@ class Action:
         return Result(reply.status, reply.raw_body, reply.value, reply.error)
 
     def _query_pairs(self) -> list[tuple[str, object]]:
-        if self.API.kind == "delete":
-            return [("deleteMode", self.deleteMode)] if self.deleteMode is not None else []
-        if self.API.kind != "query":
-            return []
-
-        if isinstance(self.conditions, (str, Condition)):
-            raise TypeError("conditions must be a list of conditions, such as ['name=x']")
-        pairs: list[tuple[str, object]] = [("q", _condition_text(condition))
-                                           for condition in self.conditions or ()]
-        for name in ("limit", "start"):
-            if getattr(self, name) is not None:
-                pairs.append((name, getattr(self, name)))
-        if self.count:
-            pairs.append(("count", True))
-        if self.replyWithCount:
-            pairs.append(("replyWithCount", True))
-        if self.sortBy is not None:
-            pairs.append(("sort", _sort_parameter(self.sortBy, self.sortDirection)))
-        if self.fields is not None:
-            fields = self.fields if isinstance(self.fields, str) else ",".join(self.fields)
-            pairs.append(("fields", fields))
-        return pairs
+        return query_parameters(self.API, vars(self))
 
     def _body(self) -> dict | None:
-        spec = self.API
-        if spec.body_key is None:
-            return None
-        section = {}
-        for name in body_fields(spec):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            section[name] = password_hash(value) if name in PASSWORD_FIELDS else value
-        body: dict[str, object] = {spec.body_key: section}
-        for name in TAG_PARAMETERS:
-            if name in self.PARAMETERS and getattr(self, name) is not None:
-                body[name] = list(getattr(self, name))
-        return body
+        return request_body(self.API, vars(self))
+
+
+def query_parameters(spec: ApiSpec, values: Mapping[str, object]) -> list[tuple[str, object]]:
+    """Return the query string pairs of a call of `spec` with these parameter values.
+
+    `values` maps action parameter names to values, and a missing or None
+    value is left out. Query APIs send `q`, paging, counting, `sort` and
+    `fields`, deletes send `deleteMode`, and other APIs send nothing.
+    """
+    if spec.kind == "delete":
+        delete_mode = values.get("deleteMode")
+        return [("deleteMode", delete_mode)] if delete_mode is not None else []
+    if spec.kind != "query":
+        return []
+
+    conditions = values.get("conditions")
+    if isinstance(conditions, (str, Condition)):
+        raise TypeError("conditions must be a list of conditions, such as ['name=x']")
+    pairs: list[tuple[str, object]] = [("q", _condition_text(condition))
+                                       for condition in conditions or ()]
+    for name in ("limit", "start"):
+        if values.get(name) is not None:
+            pairs.append((name, values[name]))
+    if values.get("count"):
+        pairs.append(("count", True))
+    if values.get("replyWithCount"):
+        pairs.append(("replyWithCount", True))
+    if values.get("sortBy") is not None:
+        pairs.append(("sort", _sort_parameter(values["sortBy"], values.get("sortDirection"))))
+    fields = values.get("fields")
+    if fields is not None:
+        pairs.append(("fields", fields if isinstance(fields, str) else ",".join(fields)))
+    return pairs
+
+
+def request_body(spec: ApiSpec, values: Mapping[str, object]) -> dict | None:
+    """Return the JSON body of a call of `spec`, or None for an API without a body.
+
+    The body fields go into the section under `spec.body_key`, a `password`
+    as its SHA-512 hex digest, and a create's `systemTags` and `userTags`
+    beside that section.
+    """
+    if spec.body_key is None:
+        return None
+    section = {}
+    for name in body_fields(spec):
+        value = values.get(name)
+        if value is None:
+            continue
+        section[name] = password_hash(value) if name in PASSWORD_FIELDS else value
+    body: dict[str, object] = {spec.body_key: section}
+    accepted = action_parameters(spec)
+    for name in TAG_PARAMETERS:
+        if name in accepted and values.get(name) is not None:
+            body[name] = list(values[name])
+    return body
 
 
 def _condition_text(condition: str | Condition) -> str:
@@ -235,7 +257,7 @@ def action_for(api_name: str) -> type[Action]:
 
 def _names() -> Iterable[str]:
     yield from ("configure", "current_timeout", "Action", "AttrDict", "Result", "ACTIONS",
-                "action_for")
+                "action_for", "query_parameters", "request_body")
     yield from ACTIONS
 
 

@@ -8,6 +8,7 @@ their resource, and the few APIs whose bodies are not a resource's fields
 from __future__ import annotations
 
 from ..apis import ApiSpec
+from ..resources import FieldType
 from .transport import path_parameters
 
 QUERY_PARAMETERS = (
@@ -69,3 +70,29 @@ def action_parameters(spec: ApiSpec) -> tuple[str, ...]:
     if spec.needs_session:
         names.append("sessionId")
     return tuple(dict.fromkeys(names))
+
+
+# JSON types of the parameters that are not resource fields. Resource fields
+# take the type of their `Field`, and every other parameter is a string.
+_PARAMETER_TYPES: dict[str, str] = {
+    "limit": "integer", "start": "integer", "count": "boolean", "replyWithCount": "boolean",
+    "conditions": "list", "fields": "list",
+    "systemTags": "list", "userTags": "list",
+    "resourceUuids": "list", "accountUuids": "list", "toPublic": "boolean", "all": "boolean",
+}
+
+_FIELD_TYPES = {
+    FieldType.STRING: "string", FieldType.TIMESTAMP: "string", FieldType.LONG: "integer",
+    FieldType.INT: "integer", FieldType.BOOL: "boolean",
+}
+
+
+def parameter_type(spec: ApiSpec, name: str) -> str:
+    """Return the JSON type of parameter `name` of `spec`: string, integer, boolean or list."""
+    if name in _PARAMETER_TYPES:
+        return _PARAMETER_TYPES[name]
+    if spec.resource is not None and spec.name not in _OTHER_BODY_FIELDS:
+        field = spec.resource.field(name)
+        if field is not None:
+            return _FIELD_TYPES[field.type]
+    return "string"

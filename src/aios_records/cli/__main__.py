@@ -1,0 +1,5 @@
+"""`python -m aios_records.cli` runs aios-cli."""
+
+from . import main
+
+raise SystemExit(main())
