@@ -669,3 +669,14 @@ def test_delete_account_drops_received_shares(server):
                        'WHERE "receiverAccountUuid" = :a', a=account["uuid"])
     assert shares == []
     assert uuids(server.get(f"{MODELS}/{model_uuid}")) == [model_uuid]
+
+
+def test_admin_cannot_be_renamed(make_server):
+    server = make_server("--admin-password", "password")
+    admin = server.login_session()
+    reply = server.request("PUT", f"/v1/accounts/{ADMIN_UUID}",
+                           body=json.dumps({"updateAccount": {"name": "root"}}), session=admin)
+    assert reply.status == 503
+    assert reply.json()["error"]["code"] == "SYS.1007"
+    assert "keeps the name admin" in reply.json()["error"]["details"]
+    assert server.login("admin", "password").status == 200

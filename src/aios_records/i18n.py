@@ -159,6 +159,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en_US": "the admin account[uuid:{uuid}] cannot be deleted",
         "zh_CN": "admin 账户[uuid:{uuid}]不能删除",
     },
+    "admin_not_renamable": {
+        "en_US": "the admin account[uuid:{uuid}] keeps the name admin; "
+                 "change its password or description instead",
+        "zh_CN": "admin 账户[uuid:{uuid}]的名称必须为 admin；可以修改其密码或描述",
+    },
     "account_not_found": {
         "en_US": "account[uuid:{uuid}] not found; query accounts for valid uuids",
         "zh_CN": "账户[uuid:{uuid}]不存在；请查询账户获取有效的 uuid",
@@ -170,6 +175,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_share_target": {
         "en_US": "give accountUuids, toPublic true, or both",
         "zh_CN": "请给出 accountUuids、将 toPublic 设为 true，或两者都给出",
+    },
+    "value_rejected_by_database": {
+        "en_US": "the database rejected a value of the request: {reason}",
+        "zh_CN": "数据库拒绝了请求中的一个值：{reason}",
     },
 }
 

@@ -24,7 +24,7 @@ from ..storage.schema import (
 )
 from ..storage.types import to_db_time
 from ..writes.validation import body_section, check_value, require_field, resource_uuid
-from .bootstrap import ADMIN_UUID
+from .bootstrap import ADMIN_NAME, ADMIN_UUID
 from .passwords import hash_password
 from .permissions import find_visible, require_admin
 from .sessions import new_uuid
@@ -82,6 +82,12 @@ class AccountService:
         if section.get("password") is not None:
             password = require_field(section, "password", str, "updateAccount.")
             values["password"] = hash_password(password)
+
+        if ("name" in values and uuid.lower() == ADMIN_UUID
+                and values["name"].lower() != ADMIN_NAME):
+            # Logins find accounts by name, so renaming the admin would let
+            # another account take the name `admin`.
+            raise invalid_argument("admin_not_renamable", uuid=uuid)
 
         with write_transaction(self.engine) as conn:
             if find_visible(conn, ACCOUNT, uuid, visibility) is None:
