@@ -26,7 +26,7 @@ from .. import i18n
 from ..accounts.sessions import Session, SessionManager
 from ..clock import Clock
 from ..config import SESSION_CLEANUP_INTERVAL, Settings
-from ..errors import ApiError, PlainTextError, internal_error
+from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
 from ..query.engine import QueryCompiler
 from ..query.language import parse_query
 from ..query.visibility import Visibility
@@ -46,6 +46,7 @@ from .envelopes import (
 from .querystring import parse_query_string
 from .replies import execute
 from .identity_routes import IdentityRoutes
+from .openapi import DOCUMENT_PATH, openapi_bytes
 from .write_routes import WriteRoutes
 
 log = logging.getLogger("aios_records.http")
@@ -103,6 +104,14 @@ class Api:
                     log.info("request %s of account %s rejected with %s", context.request_id,
                              context.account_uuid or "-", exc)
                 response = error_response(exc, context.locale)
+            except sa.exc.DataError as exc:
+                # The database cannot bind or store a value of the request, as when
+                # PostgreSQL meets a NUL character in text. That is bad input, not a failure.
+                log.info("request %s of account %s rejected with SYS.1007, a value the "
+                         "database rejected: %s",
+                         context.request_id, context.account_uuid or "-", exc.orig)
+                response = error_response(invalid_argument(
+                    "value_rejected_by_database", reason=str(exc.orig).strip()), context.locale)
             except sa.exc.OperationalError as exc:
                 log.error("request %s: database error: %s", context.request_id, exc.orig)
                 response = error_response(internal_error(
@@ -197,11 +206,16 @@ class Api:
         valid = await run_in_threadpool(self.sessions.is_valid, request.path_params["session_uuid"])
         return success_response({"valid": valid})
 
+    async def openapi_document(self, request: Request, context: RequestContext) -> Response:
+        return json_response(openapi_bytes(self.settings.context_path))
+
     # -- routing --------------------------------------------------------------
 
     def routes(self) -> list[Route]:
         prefix = self.settings.context_path
         routes = [
+            Route(f"{prefix}{DOCUMENT_PATH}", self.endpoint(self.openapi_document),
+                  methods=["GET"]),
             Route(f"{prefix}/v1/accounts/login", self.endpoint(self.login), methods=["PUT"]),
             Route(f"{prefix}/v1/accounts/sessions/{{session_uuid}}",
                   self.endpoint(self.logout, "/v1/accounts/sessions/{sessionUuid}"),
@@ -220,7 +234,29 @@ class Api:
                 routes.append(Route(f"{prefix}{path}/{{uuid}}", get_endpoint, methods=["GET"]))
         routes.extend(WriteRoutes(self).routes(prefix))
         routes.extend(IdentityRoutes(self).routes(prefix))
+        # Probes for load balancers and orchestrators, outside the API prefix.
+        routes.append(Route("/healthz", self.healthz, methods=["GET"]))
+        routes.append(Route("/readyz", self.readyz, methods=["GET"]))
         return routes
+
+    async def healthz(self, request: Request) -> Response:
+        """Report that the process serves requests, without touching the database."""
+        return Response(b"ok\n", media_type="text/plain")
+
+    async def readyz(self, request: Request) -> Response:
+        """Report whether the database answers; 503 SYS.1000 when it does not."""
+
+        def ping() -> None:
+            with self.engine.connect() as conn:
+                conn.execute(sa.select(1))
+
+        try:
+            await run_in_threadpool(ping)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("readiness check failed: database unavailable: %s", exc)
+            return error_response(internal_error("database unavailable"),
+                                  self.settings.locale)
+        return Response(b"ready\n", media_type="text/plain")
 
 
 class PathNormalizer:

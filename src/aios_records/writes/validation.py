@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 
 from ..errors import ApiError, invalid_argument
-from ..resources import Field, FieldType, Resource
+from ..resources import USER_TAG, Field, FieldType, Resource
 
 INT32_RANGE = (-(2**31), 2**31 - 1)
 INT64_RANGE = (-(2**63), 2**63 - 1)
 NOT_WRITABLE = frozenset({"uuid", "createDate", "lastOpDate"})
 _UUID = re.compile(r"[0-9a-fA-F]{32}")
+# Fields whose value must contain more than whitespace.
+NON_BLANK_FIELDS = frozenset({"name", "managementIp"})
+# User and system tags share one column size.
+TAG_MAX_LENGTH = USER_TAG.field("tag").max_length
 
 _JSON_TYPE_NAMES = {str: "string", dict: "object", int: "integer", bool: "boolean",
                     list: "list", float: "number", type(None): "null"}
@@ -114,7 +118,7 @@ def check_value(field: Field, value: object, name: str,
         if field.name in choices and value not in choices[field.name]:
             raise invalid_argument("bad_choice", field=name, value=value,
                                    choices=list(choices[field.name]))
-        if not value.strip() and field.name in ("name", "managementIp"):
+        if not value.strip() and field.name in NON_BLANK_FIELDS:
             raise invalid_argument("empty_required", field=name)
         return value
 
@@ -134,10 +138,17 @@ def check_value(field: Field, value: object, name: str,
 
 
 def tag_list(body: dict, key: str) -> list[str]:
-    """Return the optional `systemTags`/`userTags` list of a create body."""
+    """Return the optional `systemTags`/`userTags` list of a create body.
+
+    Each tag must fit the tag column, as CreateUserTag and CreateSystemTag check.
+    """
     value = body.get(key)
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise invalid_argument("bad_tag_list", field=key)
+    for index, tag in enumerate(value):
+        if len(tag) > TAG_MAX_LENGTH:
+            raise invalid_argument("too_long", field=f"{key}[{index}]", length=len(tag),
+                                   limit=TAG_MAX_LENGTH)
     return value
