@@ -1,4 +1,10 @@
-"""Shared fixtures: real server processes on loopback ports over real SQLite files.
+"""Shared fixtures: real server processes on loopback ports over real databases.
+
+The database backend comes from AIOS_RECORDS_TEST_BACKEND: `sqlite` (the
+default) gives each server a SQLite file in its data directory, while
+`postgresql` and `mariadb` give each server a fresh database on the server
+that AIOS_RECORDS_TEST_POSTGRESQL_URL or AIOS_RECORDS_TEST_MARIADB_URL points
+at. Those URLs need an account that may create and drop databases.
 
 `demo_server` serves the seed-1 demo world with 2,000 records in time zone
 Asia/Shanghai. `make_server` starts further servers with their own data and
@@ -29,6 +35,76 @@ from aios_records.storage import database
 
 ADMIN_PASSWORD = "password"
 STARTUP_TIMEOUT = 30.0
+
+BACKENDS = ("sqlite", "postgresql", "mariadb")
+TEST_BACKEND = os.environ.get("AIOS_RECORDS_TEST_BACKEND", "sqlite").lower()
+if TEST_BACKEND not in BACKENDS:
+    raise pytest.UsageError(
+        f"AIOS_RECORDS_TEST_BACKEND={TEST_BACKEND!r} is invalid; use one of {', '.join(BACKENDS)}")
+ADMIN_URL_VARIABLES = {"postgresql": "AIOS_RECORDS_TEST_POSTGRESQL_URL",
+                       "mariadb": "AIOS_RECORDS_TEST_MARIADB_URL"}
+
+# Marks tests of SQLite's own behaviour (query plans, file layout).
+sqlite_only = pytest.mark.skipif(TEST_BACKEND != "sqlite",
+                                 reason=f"checks SQLite only; this run uses {TEST_BACKEND}")
+
+# Database URL of each data directory, for backends other than SQLite.
+_test_databases: dict[Path, str] = {}
+
+
+def _admin_url() -> str:
+    variable = ADMIN_URL_VARIABLES[TEST_BACKEND]
+    url = os.environ.get(variable)
+    if not url:
+        raise pytest.UsageError(
+            f"AIOS_RECORDS_TEST_BACKEND={TEST_BACKEND} needs {variable}, the URL of an "
+            "account that may create databases")
+    return url
+
+
+def _run_admin_sql(statement: str) -> None:
+    engine = sa.create_engine(database.normalize_url(_admin_url()), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def database_url_for(data_dir: Path) -> str:
+    """Return the database URL for a server's data directory, creating the database once."""
+    if TEST_BACKEND == "sqlite":
+        return database.sqlite_url_for(data_dir)
+    if data_dir not in _test_databases:
+        name = "aios_test_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:20]
+        _run_admin_sql(f"DROP DATABASE IF EXISTS {name}")
+        charset = " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" if TEST_BACKEND == "mariadb" else ""
+        _run_admin_sql(f"CREATE DATABASE {name}{charset}")
+        url = database.normalize_url(_admin_url()).set(database=name)
+        _test_databases[data_dir] = url.render_as_string(hide_password=False)
+    return _test_databases[data_dir]
+
+
+def pytest_report_header(config) -> list[str]:
+    skipped = [b for b in BACKENDS if b != TEST_BACKEND]
+    return [f"aios-records database backend: {TEST_BACKEND}; not run in this session: "
+            f"{', '.join(skipped)} (set AIOS_RECORDS_TEST_BACKEND and its "
+            "AIOS_RECORDS_TEST_*_URL to run one; .ci/run runs all three)"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_test_databases() -> Iterator[None]:
+    """Drop the databases of a PostgreSQL or MariaDB run after every server has stopped.
+
+    Being the first session fixture set up, it is the last torn down.
+    """
+    yield
+    for url in _test_databases.values():
+        name = sa.engine.make_url(url).database
+        try:
+            _run_admin_sql(f"DROP DATABASE IF EXISTS {name}")
+        except sa.exc.DBAPIError as error:
+            print(f"could not drop test database {name}: {error}", file=sys.stderr)
 
 
 def sha512(text: str) -> str:
@@ -68,7 +144,7 @@ class Server:
 
     @property
     def database_url(self) -> str:
-        return database.sqlite_url_for(self.data_dir)
+        return database_url_for(self.data_dir)
 
     def request(self, method: str, path: str, body: bytes | str | None = None,
                 headers: dict[str, str] | None = None, session: str | None = None,
@@ -118,7 +194,15 @@ class Server:
 
 def run_cli(*args: str, env: dict[str, str] | None = None,
             check: bool = True) -> subprocess.CompletedProcess:
-    """Run `python -m aios_records ARGS` and return the finished process."""
+    """Run `python -m aios_records ARGS` and return the finished process.
+
+    On PostgreSQL and MariaDB runs, a command given `--data-dir DIR` without
+    a database URL gets the test database of DIR, as a server there would.
+    """
+    if (TEST_BACKEND != "sqlite" and "--data-dir" in args and "--database-url" not in args
+            and "AIOS_RECORDS_DATABASE_URL" not in (env or {})):
+        data_dir = Path(args[args.index("--data-dir") + 1])
+        args = (*args, "--database-url", database_url_for(data_dir))
     result = subprocess.run([sys.executable, "-m", "aios_records", *args], capture_output=True,
                             text=True, env={**os.environ, **(env or {})}, timeout=300)
     if check and result.returncode != 0:
@@ -130,8 +214,10 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
                  context_path: str = "/zstack") -> Server:
     """Start `aios-records serve` on a free port and wait until it answers."""
     port = free_port()
+    database_args = [] if TEST_BACKEND == "sqlite" else [
+        "--database-url", database_url_for(data_dir)]
     return launch_server(data_dir, port, ["--data-dir", str(data_dir), "--port", str(port),
-                                          "--time-zone", "Asia/Shanghai", *args],
+                                          "--time-zone", "Asia/Shanghai", *database_args, *args],
                          env=env, context_path=context_path)
 
 
@@ -185,7 +271,8 @@ def migrate(database_url: str) -> None:
 def demo_server(tmp_path_factory) -> Iterator[Server]:
     """A server over the seed-1 demo world (2,000 records), admin logged in."""
     data_dir = tmp_path_factory.mktemp("demo")
-    run_cli("demo-data", "--data-dir", str(data_dir), "--records", "2000", "--seed", "1")
+    run_cli("demo-data", "--data-dir", str(data_dir), "--database-url",
+            database_url_for(data_dir), "--records", "2000", "--seed", "1")
     server = start_server(data_dir)
     server.session = server.login_session()
     yield server
@@ -200,7 +287,7 @@ def _server_factory(base_dir: Path, started: list[Server]) -> Callable[..., Serv
         directory = data_dir or base_dir / f"server{len(started)}"
         directory.mkdir(parents=True, exist_ok=True)
         if prepare is not None:
-            url = database.sqlite_url_for(directory)
+            url = database_url_for(directory)
             migrate(url)
             prepare(url)
         server = start_server(directory, *args, env=env, context_path=context_path)

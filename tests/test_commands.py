@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import Server, free_port, launch_server, run_cli, sha512
+from conftest import Server, database_url_for, free_port, launch_server, run_cli, sha512
 
 from aios_records.commands import serve
 from aios_records.demo import EXAMPLE_RECORD_UUID
@@ -231,14 +231,14 @@ def test_serve_demo(make_server, tmp_path):
 def test_demo_data_twice(tmp_path):
     first = run_cli("demo-data", "--data-dir", str(tmp_path), "--records", "10")
     assert first.returncode == 0
-    url = database.sqlite_url_for(tmp_path)
-    assert len(select_column(url, "SELECT uuid FROM TrainedModelRecordVO")) == 10
+    url = database_url_for(tmp_path)
+    assert len(select_column(url, 'SELECT uuid FROM "TrainedModelRecordVO"')) == 10
 
     second = run_cli("demo-data", "--data-dir", str(tmp_path), "--records", "10", check=False)
     assert second.returncode == 1
-    assert str(tmp_path) in second.stderr
+    assert sa.engine.make_url(url).database in second.stderr
     assert "Traceback" not in second.stderr
-    assert len(select_column(url, "SELECT uuid FROM TrainedModelRecordVO")) == 10
+    assert len(select_column(url, 'SELECT uuid FROM "TrainedModelRecordVO"')) == 10
 
 
 def test_demo_seed_deterministic(tmp_path):
@@ -246,10 +246,10 @@ def test_demo_seed_deterministic(tmp_path):
     for name, seed in (("a", "7"), ("b", "7"), ("c", "8")):
         run_cli("demo-data", "--data-dir", str(tmp_path / name), "--records", "30",
                 "--seed", seed)
-        url = database.sqlite_url_for(tmp_path / name)
+        url = database_url_for(tmp_path / name)
         uuids[name] = (
-            select_column(url, "SELECT uuid FROM TrainedModelRecordVO ORDER BY uuid"),
-            select_column(url, "SELECT uuid FROM ModelVO ORDER BY uuid"),
+            select_column(url, 'SELECT uuid FROM "TrainedModelRecordVO" ORDER BY uuid'),
+            select_column(url, 'SELECT uuid FROM "ModelVO" ORDER BY uuid'),
         )
 
     records_a, models_a = uuids["a"]
@@ -287,7 +287,7 @@ def test_log_keeps_secrets_out(make_server, tmp_path):
     assert server.request("DELETE", f"/v1/accounts/sessions/{session}").status == 200
     assert server.request("DELETE", f"/v1/accounts/sessions/{unknown_session}").status == 200
     stored_hash = select_column(server.database_url,
-                                "SELECT password FROM AccountVO WHERE name = 'admin'")[0]
+                                "SELECT password FROM \"AccountVO\" WHERE name = 'admin'")[0]
     server.stop()
 
     log = server.log_text()

@@ -21,7 +21,7 @@ from aios_records.resources import RESOURCES
 from aios_records.storage import database
 from aios_records.storage.schema import RESOURCE_TABLES
 
-from conftest import run_cli, sha512
+from conftest import database_url_for, run_cli, sha512
 
 # Messages in English whatever the host's locale is.
 ENGLISH = {"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "", "LANG": "en_US.UTF-8"}
@@ -97,13 +97,14 @@ def write_reply(path: Path, inventories: list, resource: str | None = None,
 
 def import_files(data_dir: Path, *args: str, check: bool = True,
                  time_zone: str = "Asia/Shanghai") -> subprocess.CompletedProcess:
-    return run_cli("import", "--data-dir", str(data_dir), "--time-zone", time_zone, *args,
+    return run_cli("import", "--data-dir", str(data_dir), "--database-url",
+                   database_url_for(data_dir), "--time-zone", time_zone, *args,
                    env=ENGLISH, check=check)
 
 
 def table_contents(data_dir: Path) -> dict[str, list[tuple]]:
     """Return every row of the five resource tables, in uuid order."""
-    engine = database.create_engine(database.sqlite_url_for(data_dir))
+    engine = database.create_engine(database_url_for(data_dir))
     try:
         with engine.connect() as conn:
             return {
@@ -116,7 +117,7 @@ def table_contents(data_dir: Path) -> dict[str, list[tuple]]:
 
 
 def stored_row(data_dir: Path, resource: str, uuid: str) -> dict | None:
-    engine = database.create_engine(database.sqlite_url_for(data_dir))
+    engine = database.create_engine(database_url_for(data_dir))
     try:
         with engine.connect() as conn:
             table = RESOURCE_TABLES[resource]
@@ -687,7 +688,8 @@ def peak_rss_of_import(data_dir: Path, path: Path) -> tuple[int, str]:
     )
     result = subprocess.run(
         [sys.executable, "-c", wrapper, sys.executable, "-m", "aios_records", "import",
-         "--data-dir", str(data_dir), "--time-zone", "UTC", str(path)],
+         "--data-dir", str(data_dir), "--database-url", database_url_for(data_dir),
+         "--time-zone", "UTC", str(path)],
         capture_output=True, text=True, env={**os.environ, **ENGLISH}, timeout=300)
     max_rss_kib, returncode = result.stdout.split()
     assert returncode == "0", result.stderr

@@ -16,6 +16,7 @@ from conftest import ADMIN_PASSWORD, SESSION_EXPIRED_BODY, Server, sha512, witho
 
 from aios_records.http.bodies import MAX_BODY_BYTES
 from aios_records.storage import database
+from aios_records.storage.schema import session_table
 
 ADMIN_UUID = "36c27e8ff05c4780bf6d2fa65700f22e"
 RECORDS = "/v1/ai/trained-model/records"
@@ -47,13 +48,12 @@ def open_engine(server: Server) -> sa.Engine:
 
 
 def stored_expiry(server: Server, session_uuid: str) -> datetime | None:
-    """Read `SessionVO.expiredDate` (UTC text) straight from the server's SQLite file."""
+    """Read `SessionVO.expiredDate` (UTC text) straight from the server's database."""
     engine = open_engine(server)
     try:
         with engine.connect() as conn:
             value = conn.execute(
-                sa.text("SELECT expiredDate FROM SessionVO WHERE uuid = :uuid"),
-                {"uuid": session_uuid},
+                sa.select(session_table.c.expiredDate).where(session_table.c.uuid == session_uuid)
             ).scalar()
     finally:
         engine.dispose()
@@ -67,9 +67,8 @@ def set_stored_expiry(server: Server, session_uuid: str, value: datetime) -> Non
     try:
         with engine.begin() as conn:
             updated = conn.execute(
-                sa.text("UPDATE SessionVO SET expiredDate = :value WHERE uuid = :uuid"),
-                {"value": value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-                 "uuid": session_uuid},
+                session_table.update().where(session_table.c.uuid == session_uuid).values(
+                    expiredDate=value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))
             ).rowcount
     finally:
         engine.dispose()
@@ -80,7 +79,7 @@ def delete_all_sessions(server: Server) -> None:
     engine = open_engine(server)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM SessionVO"))
+            conn.execute(session_table.delete())
     finally:
         engine.dispose()
 

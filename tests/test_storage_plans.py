@@ -31,6 +31,10 @@ from aios_records.query.language import INT32_MAX, QueryRequest, parse_condition
 from aios_records.resources import TRAINED_MODEL_RECORD, FieldType
 from aios_records.storage import database
 from aios_records.storage.schema import RESOURCE_TABLES, metadata
+from conftest import sqlite_only
+
+# Query plans and the table layout checked here are SQLite's.
+pytestmark = sqlite_only
 
 TABLE = TRAINED_MODEL_RECORD.table
 RECORDS = 3000

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD, Reply, Server
 
 from aios_records.storage import database
+from aios_records.storage.schema import metadata
 
 RECORDS = "/v1/ai/trained-model/records"
 MODELS = "/v1/ai/models"
@@ -128,7 +129,7 @@ def snapshot(server: Server) -> dict[str, list[tuple]]:
     def read(conn: sa.Connection) -> dict[str, list[tuple]]:
         return {
             table: [tuple(row) for row in conn.execute(
-                sa.text(f'SELECT * FROM "{table}" ORDER BY uuid'))]
+                sa.select(metadata.tables[table]).order_by(metadata.tables[table].c.uuid))]
             for table in SNAPSHOT_TABLES
         }
 
@@ -137,8 +138,10 @@ def snapshot(server: Server) -> dict[str, list[tuple]]:
 
 def table_rows(server: Server, table: str, where: str = "1=1", **params) -> list[dict]:
     def read(conn: sa.Connection) -> list[dict]:
-        result = conn.execute(sa.text(f'SELECT * FROM "{table}" WHERE {where} ORDER BY uuid'),
-                              params)
+        stored = metadata.tables[table]
+        # Typed columns, so timestamps read back as UTC text on every backend.
+        result = conn.execute(
+            sa.select(stored).where(sa.text(where)).order_by(stored.c.uuid), params)
         return [dict(row._mapping) for row in result]
 
     return with_engine(server, read)
@@ -585,8 +588,9 @@ def create_for_update(server: Server, kind: str) -> dict:
 
 def set_dates(server: Server, table: str, uuid: str, value: str) -> None:
     def write(conn: sa.Connection) -> None:
-        conn.execute(sa.text(f'UPDATE "{table}" SET createDate = :value, lastOpDate = :value '
-                             "WHERE uuid = :uuid"), {"value": value, "uuid": uuid})
+        stored = metadata.tables[table]
+        conn.execute(stored.update().where(stored.c.uuid == uuid)
+                     .values(createDate=value, lastOpDate=value))
 
     with_engine(server, write)
 
@@ -735,16 +739,16 @@ def test_delete_center_cascades(server):
     other_dataset = add_dataset(server, "cascade-other", kept)["uuid"]
     record = add_record(server, trained, sourceModelUuid=base, datasetUuid=dataset)
     records_before = table_rows(server, "TrainedModelRecordVO")
-    assert len(table_rows(server, "SystemTagVO", "resourceUuid = :u", u=trained)) == 1
-    assert len(table_rows(server, "UserTagVO", "resourceUuid = :u", u=trained)) == 1
+    assert len(table_rows(server, "SystemTagVO", '"resourceUuid" = :u', u=trained)) == 1
+    assert len(table_rows(server, "UserTagVO", '"resourceUuid" = :u', u=trained)) == 1
 
     reply = send(server, "DELETE", f"{CENTERS}/{doomed}")
 
     assert reply.status == 200, reply.text
-    assert table_rows(server, "ModelVO", "modelCenterUuid = :c", c=doomed) == []
-    assert table_rows(server, "DatasetVO", "modelCenterUuid = :c", c=doomed) == []
-    assert table_rows(server, "SystemTagVO", "resourceUuid = :u", u=trained) == []
-    assert table_rows(server, "UserTagVO", "resourceUuid = :u", u=trained) == []
+    assert table_rows(server, "ModelVO", '"modelCenterUuid" = :c', c=doomed) == []
+    assert table_rows(server, "DatasetVO", '"modelCenterUuid" = :c', c=doomed) == []
+    assert table_rows(server, "SystemTagVO", '"resourceUuid" = :u', u=trained) == []
+    assert table_rows(server, "UserTagVO", '"resourceUuid" = :u', u=trained) == []
     assert get_inventories(server, MODELS, other_model) != []
     assert get_inventories(server, DATASETS, other_dataset) != []
     assert get_inventories(server, CENTERS, kept) != []
@@ -797,16 +801,16 @@ def test_create_with_tags(server, path, key, resource_type, params):
                         userTags=["gold", "reviewed"])
     uuid = inventory["uuid"]
 
-    system_tags = table_rows(server, "SystemTagVO", "resourceUuid = :u", u=uuid)
-    user_tags = table_rows(server, "UserTagVO", "resourceUuid = :u", u=uuid)
+    system_tags = table_rows(server, "SystemTagVO", '"resourceUuid" = :u', u=uuid)
+    user_tags = table_rows(server, "UserTagVO", '"resourceUuid" = :u', u=uuid)
     assert [row["tag"] for row in system_tags] == ["ft::epochs::3"]
     assert sorted(row["tag"] for row in user_tags) == ["gold", "reviewed"]
     assert {row["resourceType"] for row in system_tags + user_tags} == {resource_type}
 
     reply = send(server, "DELETE", f"{path}/{uuid}")
     assert reply.status == 200, reply.text
-    assert table_rows(server, "SystemTagVO", "resourceUuid = :u", u=uuid) == []
-    assert table_rows(server, "UserTagVO", "resourceUuid = :u", u=uuid) == []
+    assert table_rows(server, "SystemTagVO", '"resourceUuid" = :u', u=uuid) == []
+    assert table_rows(server, "UserTagVO", '"resourceUuid" = :u', u=uuid) == []
 
 
 # -- sessions ------------------------------------------------------------------------

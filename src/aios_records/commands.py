@@ -116,7 +116,9 @@ data_dir_option = click.option(
          "[default: ~/.local/share/aios-records].")
 database_url_option = click.option(
     "--database-url", envvar=_env("DATABASE_URL"),
-    help="SQLAlchemy database URL [default: sqlite:///DATA_DIR/aios-records.sqlite3].")
+    help="Database URL: sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DATABASE or "
+         "mysql://USER:PASSWORD@HOST/DATABASE "
+         "[default: sqlite:///DATA_DIR/aios-records.sqlite3].")
 admin_password_option = click.option(
     "--admin-password", envvar=_env("ADMIN_PASSWORD"),
     help="Plain password for the admin account when it is created; "
@@ -176,8 +178,13 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
         slow_query_ms=slow_query_ms,
     )
 
-    engine = database.create_engine(database_url, slow_query_ms=slow_query_ms)
-    database.upgrade(engine)
+    engine = database.create_engine(database_url, slow_query_ms=slow_query_ms,
+                                    statement_timeout_s=database.SERVE_STATEMENT_TIMEOUT_S)
+    try:
+        database.prepare_schema(engine)
+    except database.SchemaOutdated as error:
+        log.error("cannot serve %s: %s", _display_url(database_url), error)
+        raise SystemExit(1) from None
     log.info("database %s is at schema revision %s", _display_url(database_url),
              database.current_revision(engine))
 

@@ -18,13 +18,15 @@ import sqlalchemy as sa
 from ..errors import invalid_argument
 from ..resources import QUERY_RESOURCES, TAG_FIELDS, Field, FieldType, Resource
 from ..storage.schema import QUERY_TABLES, system_tag_table, user_tag_table
-from ..storage.types import to_db_comparable
+from ..storage.types import folded, sort_key, to_db_comparable
 from ..timestamps import ACCEPTED_FORMATS, InvalidTimestamp, parse_timestamp
 from .language import NEGATIVE_OPERATORS, Condition, QueryRequest
 from .visibility import ADMIN, Visibility
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# A float beyond every 64-bit integer, bound in place of an infinity.
+OUTSIDE_INT64 = 1e300
 
 
 @dataclass(frozen=True)
@@ -142,13 +144,13 @@ class QueryCompiler:
             return column.is_(None) if op == "=" else column.is_not(None)
 
         if op in ("?=", "!?="):
-            items = [self._typed_value(field, item) for item in value.split(",")]
+            items = [_bound(field, self._typed_value(field, item)) for item in value.split(",")]
             return column.in_(items) if op == "?=" else column.not_in(items)
 
         if op in ("~=", "!~="):
             return self._like(field, column, op, value)
 
-        typed = self._typed_value(field, value)
+        typed = _bound(field, self._typed_value(field, value))
         return {
             "=": column.__eq__,
             "!=": column.__ne__,
@@ -246,16 +248,16 @@ class QueryCompiler:
                request: QueryRequest) -> list[sa.ColumnElement]:
         uuid = table.c.uuid
         if request.sort_field is None:
-            return [uuid.asc()]
+            return [sort_key(folded(uuid), False)]
         field = resource.field(request.sort_field)
         if field is None:
             raise invalid_argument(
                 "not_sortable", field=request.sort_field, fields=list(resource.field_names)
             )
-        column = table.c[field.name]
-        if request.sort_descending:
-            return [column.desc(), uuid.desc()] if field.name != "uuid" else [uuid.desc()]
-        return [column.asc(), uuid.asc()] if field.name != "uuid" else [uuid.asc()]
+        descending = request.sort_descending
+        keys = [table.c[field.name]] if field.name == "uuid" else [table.c[field.name], uuid]
+        # NULLs come first ascending and last descending, as on ZStack's MySQL.
+        return [sort_key(folded(key), descending) for key in keys]
 
 
 # Pages up to this size may fetch their rows after paging by uuid alone.
@@ -297,6 +299,24 @@ def _late_row_lookup(table: sa.Table, columns: list, where: list, order: list,
         .select_from(table.join(page, table.c.uuid == page.c.uuid))
         .order_by(*order)
     )
+
+
+def _bound(field: Field, value: object) -> object:
+    """Bind a number with its own SQL type instead of the column's.
+
+    PostgreSQL casts a parameter to the column's type, so a 64-bit value
+    compared with an INTEGER column would fail with "integer out of range"
+    instead of matching nothing.
+    """
+    if field.type not in (FieldType.LONG, FieldType.INT) or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return sa.literal(value, sa.BigInteger())
+    if math.isinf(value):
+        # MariaDB cannot bind an infinity, and every stored number lies
+        # strictly between these two.
+        value = math.copysign(OUTSIDE_INT64, value)
+    return sa.literal(value, sa.Float())
 
 
 def _parse_number(field: Field, value: str) -> int | float:

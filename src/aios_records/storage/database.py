@@ -1,4 +1,9 @@
-"""Engine creation, per-connection SQLite settings, migrations and slow-query logging."""
+"""Engine creation, per-dialect connection settings, migrations and slow-query logging.
+
+Three backends are supported: SQLite (`sqlite:///PATH`), PostgreSQL
+(`postgresql://`, driven by psycopg 3) and MariaDB/MySQL (`mysql://` or
+`mariadb://`, driven by PyMySQL). docs/deploy.md compares them.
+"""
 
 from __future__ import annotations
 
@@ -23,19 +28,95 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+# Seconds to wait for a PostgreSQL or MariaDB connection before failing.
+CONNECT_TIMEOUT_S = 5
+# Longest statement `serve` lets PostgreSQL and MariaDB run, in seconds. Many
+# nested expansion conditions can take PostgreSQL 15 minutes to plan.
+SERVE_STATEMENT_TIMEOUT_S = 60
+
+# Key of the PostgreSQL advisory lock and name of the MariaDB named lock that
+# serialize write transactions, as SQLite's BEGIN IMMEDIATE does.
+WRITE_LOCK_KEY = 0x41494F53
+WRITE_LOCK_NAME = "aios_records_write"
+# Seconds a MariaDB writer waits for the write lock before failing.
+WRITE_LOCK_TIMEOUT_S = 30
+
+# Driver for each URL scheme a user may write.
+_DRIVERS = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+
+
+class SchemaOutdated(RuntimeError):
+    """The database has an older schema revision than this version of the code."""
+
+
 def sqlite_url_for(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'aios-records.sqlite3'}"
 
 
-def create_engine(url: str, slow_query_ms: float | None = None) -> sa.Engine:
-    """Create an engine for `url`, with SQLite set up for WAL and real transactions."""
+def normalize_url(url: str) -> sa.engine.URL:
+    """Parse `url` and choose this project's driver for its scheme.
+
+    Raises ValueError for schemes other than sqlite, postgresql, mysql and mariadb.
+    """
     parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    backend = parsed.get_backend_name()
+    if backend not in _DRIVERS:
         raise ValueError(
             f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
-            "this version supports sqlite:///PATH only"
+            "use sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DATABASE "
+            "or mysql://USER:PASSWORD@HOST/DATABASE"
         )
+    parsed = parsed.set(drivername=_DRIVERS[backend])
+    if parsed.get_backend_name() == "mysql":
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
 
+
+def create_engine(url: str, slow_query_ms: float | None = None,
+                  statement_timeout_s: int | None = None) -> sa.Engine:
+    """Create an engine for `url`, set up for the transactions `write_transaction` expects.
+
+    `statement_timeout_s` cancels longer statements on PostgreSQL and MariaDB
+    (not MySQL or SQLite), so one runaway query cannot hold a connection.
+    """
+    parsed = normalize_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_S}
+        if statement_timeout_s:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout_s * 1000}"
+        # REPEATABLE READ gives every read transaction one snapshot, as SQLite's
+        # BEGIN does; `write_transaction` switches to READ COMMITTED.
+        engine = sa.create_engine(
+            parsed, pool_size=8, max_overflow=8, pool_pre_ping=True,
+            isolation_level="REPEATABLE READ", connect_args=connect_args,
+        )
+    elif backend == "mysql":
+        # ANSI_QUOTES lets hand-written SQL quote camelCase names with double
+        # quotes on every backend. MariaDB runs the /*M! ... */ part and MySQL
+        # skips it.
+        init = "SET time_zone = '+00:00', sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')"
+        if statement_timeout_s:
+            init += f" /*M! , max_statement_time = {int(statement_timeout_s)} */"
+        engine = sa.create_engine(
+            parsed, pool_size=8, max_overflow=8, pool_pre_ping=True, pool_recycle=3600,
+            isolation_level="REPEATABLE READ",
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "init_command": init},
+        )
+    else:
+        engine = _create_sqlite_engine(parsed)
+    if slow_query_ms is not None:
+        _log_slow_queries(engine, slow_query_ms)
+    return engine
+
+
+def _create_sqlite_engine(parsed: sa.engine.URL) -> sa.Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
@@ -43,8 +124,6 @@ def create_engine(url: str, slow_query_ms: float | None = None) -> sa.Engine:
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
     _configure_sqlite(engine)
-    if slow_query_ms is not None:
-        _log_slow_queries(engine, slow_query_ms)
     return engine
 
 
@@ -77,16 +156,59 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 @contextlib.contextmanager
 def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """Open a transaction that takes SQLite's write lock at BEGIN.
+    """Open a transaction that holds the database's single write lock.
 
-    A deferred transaction that reads and then writes fails at once with
-    SQLITE_BUSY when another writer committed in between; taking the lock up
-    front makes it wait for `busy_timeout` instead.
+    Writers run one at a time on every backend, so a read-check-write such as
+    login's live-session count or an idempotent create by uuid sees every
+    earlier commit. On SQLite the lock is taken by BEGIN IMMEDIATE: a deferred
+    transaction that reads and then writes fails at once with SQLITE_BUSY when
+    another writer committed in between. PostgreSQL takes a transaction-level
+    advisory lock and MariaDB a named lock, both under READ COMMITTED so every
+    statement after the lock sees the previous writer's commit.
     """
+    backend = engine.dialect.name
     with engine.connect() as connection:
-        connection.execution_options(write=True)
+        if backend == "sqlite":
+            connection.execution_options(write=True)
+        else:
+            connection.execution_options(isolation_level="READ COMMITTED")
+        if backend == "mysql":
+            with _mysql_write_lock(connection):
+                with connection.begin():
+                    yield connection
+            return
         with connection.begin():
+            if backend == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
             yield connection
+
+
+@contextlib.contextmanager
+def _mysql_write_lock(connection: sa.Connection) -> Iterator[None]:
+    """Hold the MariaDB/MySQL named write lock until after the caller's commit.
+
+    GET_LOCK belongs to the connection, not the transaction, so it is released
+    only once the transaction has committed or rolled back. Released earlier,
+    the next writer could read before this one's commit.
+    """
+    with connection.begin():
+        got = connection.execute(
+            sa.select(sa.func.get_lock(WRITE_LOCK_NAME, WRITE_LOCK_TIMEOUT_S))).scalar()
+    if got != 1:
+        raise sa.exc.OperationalError(
+            "SELECT GET_LOCK(...)", None,
+            TimeoutError(f"timed out after {WRITE_LOCK_TIMEOUT_S} s waiting for the "
+                         f"write lock {WRITE_LOCK_NAME!r}"))
+    try:
+        yield
+    finally:
+        try:
+            with connection.begin():
+                connection.execute(sa.select(sa.func.release_lock(WRITE_LOCK_NAME)))
+        except sa.exc.DBAPIError as error:
+            # MariaDB releases the lock itself when the connection closes.
+            log.error("releasing the write lock failed: %s", error)
+            connection.invalidate()
 
 
 def _log_slow_queries(engine: sa.Engine, threshold_ms: float) -> None:
@@ -118,6 +240,26 @@ def upgrade(engine: sa.Engine) -> None:
     """Migrate the database to the newest schema revision."""
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
+
+
+def prepare_schema(engine: sa.Engine) -> None:
+    """Create the schema in a new, empty database, or check that it is current.
+
+    Raises SchemaOutdated when the database is at an older revision, so that
+    upgrading stays an explicit step (`aios-records db upgrade`), taken once
+    while no server runs.
+    """
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    if current is None and not sa.inspect(engine).get_table_names():
+        upgrade(engine)
+        return
+    raise SchemaOutdated(
+        f"the database schema is at revision {current or 'none'} but this version needs "
+        f"{head}; stop every server and run 'aios-records db upgrade' with the same "
+        "--database-url, then start the server again"
+    )
 
 
 def current_revision(engine: sa.Engine) -> str | None:

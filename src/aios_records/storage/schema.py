@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..resources import RESOURCES, Field, FieldType, Resource
-from .types import ci_text, utc_timestamp
+from .types import MYSQL_FOLDED_COLUMNS, CaseInsensitiveText, ci_text, index_keys, utc_timestamp
 
 metadata = sa.MetaData()
 
@@ -45,13 +45,12 @@ def _resource_table(resource: Resource) -> sa.Table:
         sa.Column(f.name, column_type(f), primary_key=f.name == "uuid", nullable=f.nullable)
         for f in resource.fields
     ]
-    indexes = [
-        sa.Index(f"idx{resource.table}{f.name}", f.name, "uuid")
-        for f in resource.fields
-        if f.indexed
-    ]
     options = {"sqlite_with_rowid": False} if resource.table in CLUSTERED_BY_UUID else {}
-    return sa.Table(resource.table, metadata, *columns, *indexes, **options)
+    table = sa.Table(resource.table, metadata, *columns, **options)
+    for f in resource.fields:
+        if f.indexed:
+            sa.Index(f"idx{resource.table}{f.name}", *index_keys(table.c, f.name, "uuid"))
+    return table
 
 
 RESOURCE_TABLES: dict[str, sa.Table] = {
@@ -141,3 +140,24 @@ QUERY_TABLES: dict[str, sa.Table] = {
     "UserTag": user_tag_table,
     "SystemTag": system_tag_table,
 }
+
+
+def _mysql_folded_columns() -> set[tuple[str, str]]:
+    """Return the text columns that have a folded generated column on MariaDB/MySQL.
+
+    They are the text columns of every index and primary key, and
+    `AccountVO.name`, matching what the migrations create.
+    """
+    found = {("AccountVO", "name")}
+    for table in metadata.tables.values():
+        columns = list(table.primary_key.columns)
+        for index in table.indexes:
+            for expression in index.expressions:
+                columns.extend(c for c in sa.sql.visitors.iterate(expression)
+                               if isinstance(c, sa.Column))
+        found.update((table.name, c.name) for c in columns
+                     if isinstance(c.type, CaseInsensitiveText))
+    return found
+
+
+MYSQL_FOLDED_COLUMNS.update(_mysql_folded_columns())

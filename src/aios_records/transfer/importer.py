@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import ijson
 import sqlalchemy as sa
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from ..accounts.bootstrap import ADMIN_UUID
 from ..errors import ApiError, invalid_argument
@@ -81,7 +81,7 @@ def import_file(engine: sa.Engine, path: Path, zone: ZoneInfo, resource: Resourc
     result = ImportResult(path, resource=resource)
     try:
         with open(path, "rb") as file, write_transaction(engine) as conn:
-            owner = _Owner(owner_uuid)
+            owner = _Owner(owner_uuid, conn.dialect.name)
             _import_rows(conn, InventoryStream(file), result, zone, skip_bad_rows, on_progress,
                          owner)
             if result.bad_rows and not skip_bad_rows:
@@ -113,7 +113,7 @@ def _import_rows(conn: sa.Connection, stream: InventoryStream, result: ImportRes
     for row_number, item in enumerate(stream.items(), start=1):
         if statement is None:
             result.resource = _file_resource(stream, result.resource, item)
-            statement = upsert_statement(result.resource)
+            statement = upsert_statement(result.resource, conn.dialect.name)
             field_names = frozenset(result.resource.field_names)
         result.rows = row_number
         if isinstance(item, dict):
@@ -140,15 +140,11 @@ def _import_rows(conn: sa.Connection, stream: InventoryStream, result: ImportRes
 class _Owner:
     """Records the owner of imported rows in AccountResourceRefVO."""
 
-    def __init__(self, account_uuid: str) -> None:
+    def __init__(self, account_uuid: str, dialect_name: str) -> None:
         self.account_uuid = account_uuid
         ref = account_resource_ref_table
-        insert = sqlite_insert(ref)
-        self.upsert = insert.on_conflict_do_update(
-            index_elements=[ref.c.resourceUuid],
-            set_={"accountUuid": insert.excluded.accountUuid,
-                  "ownerAccountUuid": insert.excluded.ownerAccountUuid},
-        )
+        self.upsert = _upsert(ref, ref.c.resourceUuid, ["accountUuid", "ownerAccountUuid"],
+                              dialect_name)
 
     def assign(self, conn: sa.Connection, resource: Resource,
                batch: list[dict[str, object]]) -> None:
@@ -190,13 +186,33 @@ def _file_resource(stream: InventoryStream, type_option: Resource | None,
     return resource_for_fields(first_item)
 
 
-def upsert_statement(resource: Resource) -> sa.Insert:
-    """Build `INSERT ... ON CONFLICT(uuid) DO UPDATE` setting every other column."""
+def upsert_statement(resource: Resource, dialect_name: str) -> sa.Insert:
+    """Build an insert of `resource` rows that updates every other column on a uuid conflict."""
     table = RESOURCE_TABLES[resource.name]
-    insert = sqlite_insert(table)
+    others = [name for name in resource.field_names if name != "uuid"]
+    return _upsert(table, table.c.uuid, others, dialect_name)
+
+
+def _upsert(table: sa.Table, key: sa.Column, updated: list[str], dialect_name: str) -> sa.Insert:
+    """Build the dialect's insert-or-update on the primary key `key`.
+
+    PostgreSQL matches the conflict through the unique index on `lower(key)`,
+    so a key differing only in the case of A-Z updates the row as on SQLite,
+    whose NOCASE primary key treats the two as equal. MariaDB's ON DUPLICATE
+    KEY UPDATE fires on any unique key, including the folded one.
+    """
+    if dialect_name == "postgresql":
+        insert = postgresql.insert(table)
+        return insert.on_conflict_do_update(
+            index_elements=[sa.func.lower(sa.column(key.name))],
+            set_={name: insert.excluded[name] for name in updated},
+        )
+    if dialect_name == "mysql":
+        insert = mysql.insert(table)
+        return insert.on_duplicate_key_update({name: insert.inserted[name] for name in updated})
+    insert = sqlite.insert(table)
     return insert.on_conflict_do_update(
-        index_elements=[table.c.uuid],
-        set_={name: insert.excluded[name] for name in resource.field_names if name != "uuid"},
+        index_elements=[key], set_={name: insert.excluded[name] for name in updated},
     )
 
 

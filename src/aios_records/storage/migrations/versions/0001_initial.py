@@ -8,6 +8,7 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
+from aios_records.storage.ddl import create_folded_key_index, create_index
 from aios_records.storage.types import ci_text, utc_timestamp
 
 revision = "0001"
@@ -29,7 +30,11 @@ def _dates() -> list[sa.Column]:
 
 def _indexes(table: str, *fields: str) -> None:
     for field in fields:
-        op.create_index(f"idx{table}{field}", table, [field, "uuid"])
+        create_index(f"idx{table}{field}", table, [field, "uuid"])
+
+
+def _folded_uuid(table: str) -> None:
+    create_folded_key_index(f"idx{table}uuidFolded", table, "uuid")
 
 
 def upgrade() -> None:
@@ -46,6 +51,7 @@ def upgrade() -> None:
     )
     _indexes("TrainedModelRecordVO", "modelUuid", "sourceModelUuid",
              "modelServiceInstanceGroupUuid", "datasetUuid", "createDate", "lastOpDate")
+    _folded_uuid("TrainedModelRecordVO")
 
     op.create_table(
         "ModelVO",
@@ -65,6 +71,7 @@ def upgrade() -> None:
         *_dates(),
     )
     _indexes("ModelVO", "name", "modelCenterUuid", "createDate", "lastOpDate")
+    _folded_uuid("ModelVO")
 
     op.create_table(
         "DatasetVO",
@@ -79,6 +86,7 @@ def upgrade() -> None:
         *_dates(),
     )
     _indexes("DatasetVO", "name", "modelCenterUuid", "createDate", "lastOpDate")
+    _folded_uuid("DatasetVO")
 
     op.create_table(
         "ModelServiceInstanceGroupVO",
@@ -93,6 +101,7 @@ def upgrade() -> None:
         *_dates(),
     )
     _indexes("ModelServiceInstanceGroupVO", "modelUuid", "name", "createDate", "lastOpDate")
+    _folded_uuid("ModelServiceInstanceGroupVO")
 
     op.create_table(
         "ModelCenterVO",
@@ -110,6 +119,7 @@ def upgrade() -> None:
         *_dates(),
     )
     _indexes("ModelCenterVO", "name", "createDate", "lastOpDate")
+    _folded_uuid("ModelCenterVO")
 
     op.create_table(
         "AccountVO",
@@ -120,6 +130,8 @@ def upgrade() -> None:
         sa.Column("password", sa.String(255), nullable=False),
         *_dates(),
     )
+    _folded_uuid("AccountVO")
+    create_folded_key_index("idxAccountVOnameFolded", "AccountVO", "name")
 
     op.create_table(
         "SessionVO",
@@ -129,8 +141,9 @@ def upgrade() -> None:
         sa.Column("expiredDate", utc_timestamp(), nullable=False),
         *_dates(),
     )
-    op.create_index("idxSessionVOaccountUuid", "SessionVO", ["accountUuid", "expiredDate"])
-    op.create_index("idxSessionVOexpiredDate", "SessionVO", ["expiredDate"])
+    create_index("idxSessionVOaccountUuid", "SessionVO", ["accountUuid", "expiredDate"])
+    create_index("idxSessionVOexpiredDate", "SessionVO", ["expiredDate"])
+    _folded_uuid("SessionVO")
 
     for tag_table in ("UserTagVO", "SystemTagVO"):
         op.create_table(
@@ -141,8 +154,9 @@ def upgrade() -> None:
             sa.Column("tag", ci_text(2048), nullable=False),
             *_dates(),
         )
-        op.create_index(f"idx{tag_table}resourceUuid", tag_table, ["resourceUuid"])
-        op.create_index(f"idx{tag_table}tag", tag_table, ["tag"])
+        create_index(f"idx{tag_table}resourceUuid", tag_table, ["resourceUuid"])
+        create_index(f"idx{tag_table}tag", tag_table, ["tag"])
+        _folded_uuid(tag_table)
 
 
 def downgrade() -> None:

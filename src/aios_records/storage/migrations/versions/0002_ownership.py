@@ -8,6 +8,7 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
+from aios_records.storage.ddl import create_folded_key_index, create_index
 from aios_records.storage.types import ci_text, utc_timestamp
 
 revision = "0002"
@@ -26,8 +27,10 @@ def upgrade() -> None:
         sa.Column("createDate", utc_timestamp(), nullable=False),
         sa.Column("lastOpDate", utc_timestamp(), nullable=False),
     )
-    op.create_index("idxAccountResourceRefVOaccountUuid", "AccountResourceRefVO",
-                    ["accountUuid", "resourceUuid"])
+    create_index("idxAccountResourceRefVOaccountUuid", "AccountResourceRefVO",
+                 ["accountUuid", "resourceUuid"])
+    create_folded_key_index("idxAccountResourceRefVOresourceUuidFolded", "AccountResourceRefVO",
+                            "resourceUuid")
 
     op.create_table(
         "SharedResourceVO",
@@ -40,10 +43,11 @@ def upgrade() -> None:
         sa.Column("createDate", utc_timestamp(), nullable=False),
         sa.Column("lastOpDate", utc_timestamp(), nullable=False),
     )
-    op.create_index("idxSharedResourceVOreceiver", "SharedResourceVO",
-                    ["receiverAccountUuid", "resourceUuid"])
-    op.create_index("idxSharedResourceVOpublic", "SharedResourceVO", ["toPublic", "resourceUuid"])
-    op.create_index("idxSharedResourceVOresourceUuid", "SharedResourceVO", ["resourceUuid"])
+    create_index("idxSharedResourceVOreceiver", "SharedResourceVO",
+                 ["receiverAccountUuid", "resourceUuid"])
+    create_index("idxSharedResourceVOpublic", "SharedResourceVO", ["toPublic", "resourceUuid"])
+    create_index("idxSharedResourceVOresourceUuid", "SharedResourceVO", ["resourceUuid"])
+    create_folded_key_index("idxSharedResourceVOuuidFolded", "SharedResourceVO", "uuid")
 
 
 def downgrade() -> None:
