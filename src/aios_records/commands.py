@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -161,8 +162,16 @@ def main() -> None:
 @click.option("--slow-query-ms", default=DEFAULT_SLOW_QUERY_MS, show_default=True,
               envvar=_env("SLOW_QUERY_MS"), type=click.FloatRange(min=0),
               help="SQL statements slower than this many milliseconds are logged as warnings.")
+@click.option("--workers", default=1, show_default=True, envvar=_env("WORKERS"),
+              type=click.IntRange(min=1),
+              help="Server processes sharing the port; each has its own connection pool.")
+@click.option("--pool-size", default=database.DEFAULT_POOL_SIZE, show_default=True,
+              envvar=_env("POOL_SIZE"), type=click.IntRange(min=1),
+              help="Database connections each process keeps open; as many again may open "
+                   "under load.")
 def serve(host, port, context_path, database_url, data_dir, time_zone, locale, log_level,
-          admin_password, demo, session_timeout, max_sessions, slow_query_ms) -> None:
+          admin_password, demo, session_timeout, max_sessions, slow_query_ms, workers,
+          pool_size) -> None:
     """Serve the ZStack-compatible REST API."""
     import uvicorn
 
@@ -175,11 +184,12 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
         context_path=normalize_context_path(context_path), time_zone=time_zone,
         locale=locale, log_level=log_level, admin_password=admin_password, demo=demo,
         session_timeout=session_timeout, max_sessions=max_sessions,
-        slow_query_ms=slow_query_ms,
+        slow_query_ms=slow_query_ms, workers=workers, pool_size=pool_size,
     )
 
     engine = database.create_engine(database_url, slow_query_ms=slow_query_ms,
-                                    statement_timeout_s=database.SERVE_STATEMENT_TIMEOUT_S)
+                                    statement_timeout_s=database.SERVE_STATEMENT_TIMEOUT_S,
+                                    pool_size=pool_size)
     try:
         database.prepare_schema(engine)
     except database.SchemaOutdated as error:
@@ -203,9 +213,21 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
             say("generated_password", password=result.generated_password,
                 path=result.password_file)
 
+    server_options = {"host": host, "port": port, "log_config": None, "access_log": False,
+                      "server_header": False, "date_header": True}
+    if workers > 1:
+        from .http.worker import SETTINGS_VARIABLE
+
+        engine.dispose()
+        # The workers need no admin password: the admin exists by now.
+        os.environ[SETTINGS_VARIABLE] = dataclasses.replace(
+            settings, admin_password=None).to_json()
+        uvicorn.run("aios_records.http.worker:app_from_environment", factory=True,
+                    workers=workers, **server_options)
+        return
+
     app = create_app(settings, engine)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                server_header=False, date_header=True)
+    uvicorn.run(app, **server_options)
     engine.dispose()
 
 

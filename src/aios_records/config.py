@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,20 @@ class Settings:
     session_timeout: int = DEFAULT_SESSION_TIMEOUT
     max_sessions: int = DEFAULT_MAX_SESSIONS
     slow_query_ms: float = DEFAULT_SLOW_QUERY_MS
+    workers: int = 1
+    pool_size: int = 8
+
+    def to_json(self) -> str:
+        """Serialize for worker processes, which rebuild the settings with `from_json`."""
+        values = dataclasses.asdict(self)
+        values["data_dir"] = str(self.data_dir)
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        values = json.loads(text)
+        values["data_dir"] = Path(values["data_dir"])
+        return cls(**values)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -33,6 +33,8 @@ CONNECT_TIMEOUT_S = 5
 # Longest statement `serve` lets PostgreSQL and MariaDB run, in seconds. Many
 # nested expansion conditions can take PostgreSQL 15 minutes to plan.
 SERVE_STATEMENT_TIMEOUT_S = 60
+# Connections each server process keeps open to the database.
+DEFAULT_POOL_SIZE = 8
 
 # Key of the PostgreSQL advisory lock and name of the MariaDB named lock that
 # serialize write transactions, as SQLite's BEGIN IMMEDIATE does.
@@ -79,11 +81,13 @@ def normalize_url(url: str) -> sa.engine.URL:
 
 
 def create_engine(url: str, slow_query_ms: float | None = None,
-                  statement_timeout_s: int | None = None) -> sa.Engine:
+                  statement_timeout_s: int | None = None,
+                  pool_size: int = DEFAULT_POOL_SIZE) -> sa.Engine:
     """Create an engine for `url`, set up for the transactions `write_transaction` expects.
 
     `statement_timeout_s` cancels longer statements on PostgreSQL and MariaDB
     (not MySQL or SQLite), so one runaway query cannot hold a connection.
+    `pool_size` connections stay open; as many again may open under load.
     """
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()
@@ -94,7 +98,7 @@ def create_engine(url: str, slow_query_ms: float | None = None,
         # REPEATABLE READ gives every read transaction one snapshot, as SQLite's
         # BEGIN does; `write_transaction` switches to READ COMMITTED.
         engine = sa.create_engine(
-            parsed, pool_size=8, max_overflow=8, pool_pre_ping=True,
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
             isolation_level="REPEATABLE READ", connect_args=connect_args,
         )
     elif backend == "mysql":
@@ -105,22 +109,23 @@ def create_engine(url: str, slow_query_ms: float | None = None,
         if statement_timeout_s:
             init += f" /*M! , max_statement_time = {int(statement_timeout_s)} */"
         engine = sa.create_engine(
-            parsed, pool_size=8, max_overflow=8, pool_pre_ping=True, pool_recycle=3600,
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            pool_recycle=3600,
             isolation_level="REPEATABLE READ",
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "init_command": init},
         )
     else:
-        engine = _create_sqlite_engine(parsed)
+        engine = _create_sqlite_engine(parsed, pool_size)
     if slow_query_ms is not None:
         _log_slow_queries(engine, slow_query_ms)
     return engine
 
 
-def _create_sqlite_engine(parsed: sa.engine.URL) -> sa.Engine:
+def _create_sqlite_engine(parsed: sa.engine.URL, pool_size: int) -> sa.Engine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
-        parsed, pool_size=8, max_overflow=24, pool_pre_ping=False,
+        parsed, pool_size=pool_size, max_overflow=3 * pool_size, pool_pre_ping=False,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
     _configure_sqlite(engine)
