@@ -60,18 +60,10 @@ CLI_MESSAGES = {
 }
 
 
-def _cli_locale() -> str:
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        locale = i18n.normalize_locale(os.environ.get(name))
-        if locale:
-            return locale
-    return i18n.DEFAULT_LOCALE
-
-
 def say(key: str, **fields: object) -> None:
     """Print a localised message on stderr, so stdout stays free for data."""
     templates = CLI_MESSAGES[key]
-    click.echo(templates[_cli_locale()].format(**fields), err=True)
+    click.echo(templates[i18n.locale_from_environment()].format(**fields), err=True)
 
 
 def _env(name: str) -> str:

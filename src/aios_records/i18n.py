@@ -7,6 +7,8 @@ Each entry is a `str.format` template with named fields.
 
 from __future__ import annotations
 
+import os
+
 LOCALES = ("en_US", "zh_CN")
 DEFAULT_LOCALE = "en_US"
 
@@ -219,6 +221,19 @@ def normalize_locale(value: str | None) -> str | None:
     if tag.startswith("en"):
         return "en_US"
     return None
+
+
+def locale_from_environment() -> str:
+    """Return the locale of LC_ALL, LC_MESSAGES or LANG, the first one set; en_US otherwise.
+
+    As in POSIX, the first variable that is set decides, even when it names a
+    language without a translation here.
+    """
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return normalize_locale(value) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
 
 
 def locale_from_accept_language(header: str | None) -> str | None:

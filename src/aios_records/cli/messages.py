@@ -7,7 +7,6 @@ template with named fields.
 
 from __future__ import annotations
 
-import os
 
 from .. import i18n
 
@@ -317,12 +316,8 @@ shell 命令：
 
 
 def locale() -> str:
-    """Return the locale of LC_ALL, LC_MESSAGES or LANG, the first one set; en_US otherwise."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return i18n.normalize_locale(value) or i18n.DEFAULT_LOCALE
-    return i18n.DEFAULT_LOCALE
+    """Return the locale that LC_ALL, LC_MESSAGES or LANG selects."""
+    return i18n.locale_from_environment()
 
 
 def accept_language() -> str:

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 
 from ..commands import (
     ENV_PREFIX,
-    _cli_locale,
     _validate_zone,
     configure_logging,
     data_dir_option,
     database_url_option,
     resolve_storage,
 )
+from .. import i18n
 from ..accounts.bootstrap import ADMIN_NAME, ADMIN_UUID
 from ..resources import RESOURCES, Resource
 from ..storage import database
@@ -36,7 +36,7 @@ TYPE_NAMES = ", ".join(RESOURCES)
 
 
 def _echo(key: str, **fields: object) -> None:
-    click.echo(render(key, _cli_locale(), **fields), err=True)
+    click.echo(render(key, i18n.locale_from_environment(), **fields), err=True)
 
 
 @click.command("import")
@@ -128,7 +128,7 @@ def _bar_updater(bar) -> Callable[[int], None]:
 def _report(result: ImportResult) -> bool:
     """Print the problems and the summary of one file; return False when it failed."""
     file = str(result.path)
-    locale = _cli_locale()
+    locale = i18n.locale_from_environment()
     for row, problem in result.problems:
         _echo("row_problem", file=file, row=row,
               problem=render(problem.details_key, locale, **problem.fields))
