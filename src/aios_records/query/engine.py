@@ -42,7 +42,7 @@ class CompiledQuery:
 
 
 class QueryCompiler:
-    """Compiles query requests; holds the settings that give values their meaning."""
+    """Compiles query requests with the settings that give values their meaning (the time zone)."""
 
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
