@@ -91,9 +91,14 @@ def configure_logging(level: str) -> None:
 
 
 def resolve_storage(data_dir: Path | None, database_url: str | None) -> tuple[Path, str]:
-    """Return the data directory and database URL, creating the directory."""
+    """Return the data directory and database URL, creating the directory.
+
+    A new directory is readable by its owner only (0700), because the
+    database in it stores live session ids.
+    """
     directory = (data_dir or default_data_dir()).expanduser()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, exist_ok=True)
     return directory, database_url or database.sqlite_url_for(directory)
 
 
@@ -192,12 +197,17 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
 
     if demo:
         password = admin_password or DEMO_ADMIN_PASSWORD
-        ensure_admin(engine, password, data_dir)
-        if admin_password is None:
+        created = ensure_admin(engine, password, data_dir).created
+        if created and admin_password is None:
             log.warning("demo mode: the admin password is the well-known default; "
                         "use it to try the product only")
             say("demo_password", password=DEMO_ADMIN_PASSWORD)
-        if not database_has_data(engine):
+        elif not created:
+            log.info("demo mode: the admin account already exists and keeps its password")
+        if database_has_data(engine):
+            log.info("demo mode: the database already holds resources, so the demo world "
+                     "was not written; use a new --data-dir for a fresh demo")
+        else:
             write_demo_world(engine)
     else:
         result = ensure_admin(engine, admin_password, data_dir)

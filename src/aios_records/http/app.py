@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -104,6 +104,10 @@ class Api:
                     log.info("request %s of account %s rejected with %s", context.request_id,
                              context.account_uuid or "-", exc)
                 response = error_response(exc, context.locale)
+            except ClientDisconnect:
+                log.info("request %s: the client disconnected before sending its whole body",
+                         context.request_id)
+                response = plain_response(PlainTextError(400, "The request body is incomplete"))
             except sa.exc.DataError as exc:
                 # The database cannot bind or store a value of the request, as when
                 # PostgreSQL meets a NUL character in text. That is bad input, not a failure.
@@ -254,8 +258,9 @@ class Api:
             await run_in_threadpool(ping)
         except sa.exc.SQLAlchemyError as exc:
             log.error("readiness check failed: database unavailable: %s", exc)
-            return error_response(internal_error("database unavailable"),
-                                  self.settings.locale)
+            return error_response(internal_error(
+                "the database is unavailable; retry later, and see the server log"),
+                self.settings.locale)
         return Response(b"ready\n", media_type="text/plain")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,7 +124,11 @@ def create_engine(url: str, slow_query_ms: float | None = None,
 
 def _create_sqlite_engine(parsed: sa.engine.URL, pool_size: int) -> sa.Engine:
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # The database stores live session ids, so a new file is readable by
+        # its owner only; SQLite gives the -wal and -shm files the same mode.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     engine = sa.create_engine(
         parsed, pool_size=pool_size, max_overflow=3 * pool_size, pool_pre_ping=False,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
