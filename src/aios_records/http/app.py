@@ -248,7 +248,7 @@ class Api:
         return Response(b"ok\n", media_type="text/plain")
 
     async def readyz(self, request: Request) -> Response:
-        """Report whether the database answers; 503 SYS.1000 when it does not."""
+        """Run `SELECT 1` and return 200, or 503 SYS.1000 when the database is unavailable."""
 
         def ping() -> None:
             with self.engine.connect() as conn:
