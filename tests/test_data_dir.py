@@ -4,7 +4,7 @@ import socket
 import stat
 import time
 
-from conftest import run_cli
+from conftest import run_cli, sqlite_only
 
 
 def mode(path) -> int:
@@ -17,6 +17,7 @@ def test_new_data_dir_private(tmp_path):
     assert mode(data_dir) == 0o700
 
 
+@sqlite_only
 def test_new_database_files_private(tmp_path):
     data_dir = tmp_path / "fresh"
     run_cli("demo-data", "--data-dir", str(data_dir), "--records", "3")
