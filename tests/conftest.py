@@ -212,7 +212,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
 
 def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
                  context_path: str = "/zstack") -> Server:
-    """Start `aios-records serve` on a free port and wait until it answers."""
+    """Start `aios-records serve` on a free port and wait until it accepts connections."""
     port = free_port()
     database_args = [] if TEST_BACKEND == "sqlite" else [
         "--database-url", database_url_for(data_dir)]

@@ -1,4 +1,4 @@
-"""The data directory protects the session ids in the database, and --demo says what it did."""
+"""The data directory protects the session ids in the database, and --demo logs what it did."""
 
 import socket
 import stat

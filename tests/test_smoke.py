@@ -1,4 +1,4 @@
-"""First contact: the demo server answers the product page's two requests."""
+"""First contact: the demo server serves the product page's two requests."""
 
 from aios_records.demo import EXAMPLE_RECORD_UUID
 

@@ -3,7 +3,7 @@
 Built from the resource definitions plus the fixed session, account,
 sharing and tag APIs. The SDK generates one action class per entry, the CLI
 completes their names, the OpenAPI document lists them, and a test checks
-that the server answers each path.
+that the server routes each path.
 """
 
 from __future__ import annotations

@@ -205,7 +205,7 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
         elif not created:
             log.info("demo mode: the admin account already exists and keeps its password")
         if database_has_data(engine):
-            log.info("demo mode: the database already holds resources, so the demo world "
+            log.info("demo mode: the database already contains resources, so the demo world "
                      "was not written; use a new --data-dir for a fresh demo")
         else:
             write_demo_world(engine)

@@ -21,7 +21,7 @@ DESCRIPTIONS = {
 
 
 class PlainTextError(Exception):
-    """A 400 or 404 answered with a fixed English text body, never translated."""
+    """A 400 or 404 reply with a fixed English text body, never translated."""
 
     def __init__(self, status: int, text: str) -> None:
         super().__init__(text)
@@ -30,7 +30,7 @@ class PlainTextError(Exception):
 
 
 class ApiError(Exception):
-    """A 503 answered with `{"error": {...}}`.
+    """A 503 reply with `{"error": {...}}`.
 
     `details_key` names an entry of the i18n catalogue; `raw_details` is used
     instead when the text must never be translated (ID.1001, SYS.1000).
@@ -72,7 +72,7 @@ def invalid_argument(details_key: str, **fields: object) -> ApiError:
 
 
 def invalid_session() -> ApiError:
-    # zstack-cli clears its saved session when it sees exactly this text.
+    # zstack-cli clears its saved session when it receives exactly this text.
     return ApiError("ID.1001", raw_details="Session expired")
 
 

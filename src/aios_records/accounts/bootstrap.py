@@ -26,7 +26,7 @@ ADMIN_PASSWORD_FILE = "admin-password.txt"
 
 @dataclass(frozen=True)
 class AdminBootstrap:
-    """What `ensure_admin` did: `created` is False when the admin already existed."""
+    """Outcome of `ensure_admin`; `created` is False when the admin already existed."""
 
     created: bool
     generated_password: str | None = None

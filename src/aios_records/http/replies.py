@@ -2,8 +2,8 @@
 
 `schema` precedes `inventories` and lists every position, so the row count of
 a page must be known before the first byte. Pages of up to `CHUNK_ROWS` rows
-are read whole; a larger page is counted first and then streamed chunk by
-chunk, with count and rows read in one transaction (one snapshot) so they agree.
+are read whole. A larger page is counted first and then streamed chunk by
+chunk. Count and rows are read in one transaction (one snapshot), so they agree.
 """
 
 from __future__ import annotations

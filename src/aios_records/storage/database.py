@@ -31,8 +31,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 # Seconds to wait for a PostgreSQL or MariaDB connection before failing.
 CONNECT_TIMEOUT_S = 5
-# Longest statement `serve` lets PostgreSQL and MariaDB run, in seconds. Many
-# nested expansion conditions can take PostgreSQL 15 minutes to plan.
+# Maximum run time of one statement under `serve` on PostgreSQL and MariaDB,
+# in seconds. PostgreSQL 15 can take minutes to plan many nested expansions.
 SERVE_STATEMENT_TIMEOUT_S = 60
 # Connections each server process keeps open to the database.
 DEFAULT_POOL_SIZE = 8
