@@ -138,6 +138,17 @@ class Api:
 
         return run
 
+    def authorize(self, request: Request, context: RequestContext) -> Visibility:
+        """Check the request's session and return what its account may see.
+
+        Raises the contract's 400 for a bad Authorization header and ID.1001
+        for an unknown or expired session. Runs in a worker thread.
+        """
+        session_uuid = session_uuid_from_header(request.headers.get("authorization"))
+        with self.engine.connect() as conn:
+            context.account_uuid = self.sessions.check(conn, session_uuid)
+        return Visibility.of(context.account_uuid)
+
     # -- queries --------------------------------------------------------------
 
     def query_list(self, resource: Resource) -> Handler:

@@ -9,10 +9,8 @@ from starlette.routing import Route
 
 from ..accounts.management import AccountService
 from ..accounts.sharing import SharingService
-from ..query.visibility import Visibility
 from ..resources import ACCOUNT, SYSTEM_TAG, USER_TAG, Resource
 from ..writes.tags import TagService
-from .auth import session_uuid_from_header
 from .bodies import parse_json_object, read_body
 from .envelopes import success_response
 
@@ -27,12 +25,6 @@ class IdentityRoutes:
         self.sharing = SharingService(api.engine, clock)
         self.tags = TagService(api.engine, clock)
 
-    def _authorize(self, request: Request, context) -> Visibility:
-        session_uuid = session_uuid_from_header(request.headers.get("authorization"))
-        with self.api.engine.connect() as conn:
-            context.account_uuid = self.api.sessions.check(conn, session_uuid)
-        return Visibility.of(context.account_uuid)
-
     def _call(self, work, with_body: bool = True, inventory_of: Resource | None = None):
         """Build a handler: read the body, check the session, run `work` in a thread."""
 
@@ -40,7 +32,7 @@ class IdentityRoutes:
             raw = await read_body(request) if with_body else b""
 
             def run():
-                visibility = self._authorize(request, context)
+                visibility = self.api.authorize(request, context)
                 body = parse_json_object(raw) if with_body else {}
                 return work(visibility, request, body)
 

@@ -11,10 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..query.visibility import Visibility
 from ..resources import RESOURCES, Resource
 from ..writes.service import WriteService
-from .auth import session_uuid_from_header
 from .bodies import parse_json_object, read_body
 from .envelopes import success_response
 
@@ -26,12 +24,6 @@ class WriteRoutes:
         self.api = api
         self.service = WriteService(api.engine, api.sessions.clock)
 
-    def _authorize(self, request: Request, context) -> Visibility:
-        session_uuid = session_uuid_from_header(request.headers.get("authorization"))
-        with self.api.engine.connect() as conn:
-            context.account_uuid = self.api.sessions.check(conn, session_uuid)
-        return Visibility.of(context.account_uuid)
-
     def _inventory_response(self, resource: Resource, row) -> Response:
         inventory = self.api.renderer.inventory(row, resource.fields)
         return success_response({"inventory": inventory})
@@ -41,7 +33,7 @@ class WriteRoutes:
             raw = await read_body(request)
 
             def run():
-                visibility = self._authorize(request, context)
+                visibility = self.api.authorize(request, context)
                 return self.service.create(resource, parse_json_object(raw), visibility)
 
             return self._inventory_response(resource, await run_in_threadpool(run))
@@ -53,7 +45,7 @@ class WriteRoutes:
             raw = await read_body(request)
 
             def run():
-                visibility = self._authorize(request, context)
+                visibility = self.api.authorize(request, context)
                 return self.service.update(resource, request.path_params["uuid"],
                                            parse_json_object(raw), visibility)
 
@@ -64,7 +56,7 @@ class WriteRoutes:
     def delete(self, resource: Resource):
         async def handler(request: Request, context) -> Response:
             def run():
-                visibility = self._authorize(request, context)
+                visibility = self.api.authorize(request, context)
                 self.service.delete(resource, request.path_params["uuid"], visibility)
 
             await run_in_threadpool(run)
