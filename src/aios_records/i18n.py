@@ -182,6 +182,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en_US": "the database rejected a value of the request: {reason}",
         "zh_CN": "数据库拒绝了请求中的一个值：{reason}",
     },
+    "nul_character": {
+        "en_US": "field[{field}] contains a NUL character (U+0000) at position {position}; "
+                 "remove it, because stored text cannot contain NUL",
+        "zh_CN": "字段[{field}]在位置 {position} 含有 NUL 字符 (U+0000)；请删除它，存储的文本不能包含 NUL",
+    },
+    "nul_in_condition": {
+        "en_US": "the value of field[{field}] in condition[{condition}] contains a NUL character "
+                 "(U+0000); remove it, because stored text cannot contain NUL",
+        "zh_CN": "条件[{condition}]中字段[{field}]的值含有 NUL 字符 (U+0000)；请删除它，存储的文本不能包含 NUL",
+    },
+    "body_not_json": {
+        "en_US": "the request body is not valid JSON ({reason}); send a JSON object such as "
+                 "{example}",
+        "zh_CN": "请求体不是有效的 JSON（{reason}）；请发送 JSON 对象，例如 {example}",
+    },
 }
 
 # Localised names for the JSON types in `wrong_body_type`.

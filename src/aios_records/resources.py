@@ -31,6 +31,9 @@ class Field:
     nullable: bool = True
     max_length: int | None = 255
     indexed: bool = False
+    # Smallest value a number field accepts on write; None allows the whole
+    # range of its type. Byte counts such as `size` cannot be negative.
+    minimum: int | None = None
 
     @property
     def is_text(self) -> bool:
@@ -170,10 +173,10 @@ MODEL = Resource(
         Field("logo", max_length=65535),
         Field("vendor"),
         Field("introduction", max_length=65535),
-        Field("size", FieldType.LONG, nullable=False, max_length=None),
+        Field("size", FieldType.LONG, nullable=False, max_length=None, minimum=0),
         Field("version"),
         Field("type", nullable=False),
-        Field("minGpuMemory", FieldType.LONG, max_length=None),
+        Field("minGpuMemory", FieldType.LONG, max_length=None, minimum=0),
         *_timestamps(),
     ),
     expansions=(
@@ -207,7 +210,7 @@ DATASET = Resource(
         Field("url", max_length=2048),
         Field("installPath", max_length=2048),
         _uuid("modelCenterUuid", indexed=True),
-        Field("size", FieldType.LONG, max_length=None),
+        Field("size", FieldType.LONG, max_length=None, minimum=0),
         Field("system", FieldType.BOOL, nullable=False, max_length=None),
         *_timestamps(),
     ),

@@ -20,6 +20,9 @@ def require_admin(visibility: Visibility, api: str) -> None:
 def find_visible(conn: sa.Connection, resource: Resource, uuid: str,
                  visibility: Visibility) -> sa.Row | None:
     """Return the row of `resource` with `uuid` if the caller may see it, else None."""
+    if "\x00" in uuid:
+        # No stored uuid contains NUL, and PostgreSQL cannot bind one.
+        return None
     table = QUERY_TABLES[resource.name]
     query = sa.select(*(table.c[name] for name in resource.field_names)).where(
         table.c.uuid == uuid)

@@ -7,6 +7,7 @@ import orjson
 from starlette.requests import Request
 
 from ..errors import PlainTextError, invalid_argument
+from ..writes.validation import reject_nul
 
 # Largest request body the service reads; larger ones get a plain-text 400.
 MAX_BODY_BYTES = 1024 * 1024
@@ -41,8 +42,32 @@ def parse_json_object(raw: bytes, example: str = '{"params":{...}}') -> dict:
     """
     try:
         body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        body = None
+    except orjson.JSONDecodeError as exc:
+        # orjson's reason names the problem and its position, such as
+        # "unexpected end of data: line 1 column 2 (char 1)".
+        raise invalid_argument("body_not_json", reason=str(exc), example=example) from None
     if not isinstance(body, dict):
         raise invalid_argument("body_not_object", example=example)
+    _reject_nul_strings(body)
     return body
+
+
+def _reject_nul_strings(body: dict) -> None:
+    """Raise SYS.1007 naming the first string value of `body` that contains NUL.
+
+    The walk uses a stack instead of recursion because orjson accepts
+    nesting up to 1,024 levels, deeper than Python's default recursion limit.
+    Keys are not checked: the APIs ignore unknown keys, and a known key
+    contains no NUL.
+    """
+    pending: list[tuple[str, object]] = [("", body)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            reject_nul(value, path)
+        elif isinstance(value, dict):
+            pending.extend((f"{path}.{key}" if path else key, item)
+                           for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item)
+                           for index, item in reversed(list(enumerate(value))))

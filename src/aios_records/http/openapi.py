@@ -32,7 +32,7 @@ from ..resources import (
     Resource,
 )
 from ..timestamps import MONTHS
-from ..writes.validation import INT32_RANGE, INT64_RANGE, NON_BLANK_FIELDS, writable_fields
+from ..writes.validation import NON_BLANK_FIELDS, value_range, writable_fields
 from .envelopes import JSON_CONTENT_TYPE, TEXT_CONTENT_TYPE
 
 OPENAPI_VERSION = "3.0.3"
@@ -308,7 +308,7 @@ def _write_field_schema(field: Field, choices: dict[str, tuple[str, ...]],
     elif field.type is FieldType.BOOL:
         schema = {"type": "boolean"}
     else:
-        low, high = INT32_RANGE if field.type is FieldType.INT else INT64_RANGE
+        low, high = value_range(field)
         schema = {"type": "integer", "format": "int32" if field.type is FieldType.INT else "int64",
                   "minimum": low, "maximum": high}
     if not required:

@@ -159,7 +159,12 @@ def _parse_int(params: dict[str, list[str]], name: str, default: int) -> int:
     text = _first(params, name)
     digits = text[1:] if text[:1] in ("+", "-") else text
     if digits.isascii() and digits.isdigit():
-        value = int(text)
+        # Without its leading zeros a 32-bit value has at most 10 digits, and
+        # int() rejects texts of more than 4,300 digits, so longer ones stop here.
+        significant = digits.lstrip("0") or "0"
+        value = int(significant) if len(significant) <= 10 else 10**10
+        if text.startswith("-"):
+            value = -value
         if INT32_MIN <= value <= INT32_MAX:
             return value
     raise bad_query_parameter(f"'{name}' must be an integer")

@@ -28,6 +28,25 @@ def json_type_name(value: object) -> str:
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+def value_range(field: Field) -> tuple[int, int]:
+    """Return the lowest and highest value a number field accepts on write."""
+    low, high = INT32_RANGE if field.type is FieldType.INT else INT64_RANGE
+    if field.minimum is not None:
+        low = field.minimum
+    return low, high
+
+
+def reject_nul(value: str, name: str) -> None:
+    """Raise SYS.1007 naming `name` when `value` contains a NUL character.
+
+    PostgreSQL text cannot contain NUL, so every backend rejects it in the
+    same way instead of storing it on SQLite and MariaDB only.
+    """
+    position = value.find("\x00")
+    if position >= 0:
+        raise invalid_argument("nul_character", field=name, position=position)
+
+
 def require_field(body: dict, name: str, expected: type, prefix: str = ""):
     """Return `body[name]`, raising SYS.1007 naming the field when missing or mistyped."""
     if body.get(name) is None:
@@ -115,6 +134,7 @@ def check_value(field: Field, value: object, name: str,
         if field.max_length is not None and len(value) > field.max_length:
             raise invalid_argument("too_long", field=name, length=len(value),
                                    limit=field.max_length)
+        reject_nul(value, name)
         if field.name in choices and value not in choices[field.name]:
             raise invalid_argument("bad_choice", field=name, value=value,
                                    choices=list(choices[field.name]))
@@ -131,7 +151,7 @@ def check_value(field: Field, value: object, name: str,
     if not isinstance(value, int) or isinstance(value, bool):
         raise ApiError("SYS.1007", "wrong_body_type", field=name, expected="integer",
                        actual=json_type_name(value))
-    low, high = INT32_RANGE if field.type is FieldType.INT else INT64_RANGE
+    low, high = value_range(field)
     if not low <= value <= high:
         raise invalid_argument("out_of_range", field=name, value=value, low=low, high=high)
     return value
@@ -151,4 +171,5 @@ def tag_list(body: dict, key: str) -> list[str]:
         if len(tag) > TAG_MAX_LENGTH:
             raise invalid_argument("too_long", field=f"{key}[{index}]", length=len(tag),
                                    limit=TAG_MAX_LENGTH)
+        reject_nul(tag, f"{key}[{index}]")
     return value
