@@ -217,7 +217,7 @@ def run_model_query(server, condition: str) -> list[str]:
     engine = database.create_engine(server.database_url)
     try:
         with engine.connect() as conn:
-            return [row.uuid for row in conn.execute(compiled.rows)]
+            return [row.uuid for row in conn.execute(compiled.rows, compiled.parameters)]
     finally:
         engine.dispose()
 

@@ -17,7 +17,7 @@ seek per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +26,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from aios_records.demo import write_demo_world
-from aios_records.query.engine import QueryCompiler
+from aios_records.query.engine import CompiledQuery, QueryCompiler
 from aios_records.query.language import INT32_MAX, QueryRequest, parse_condition
 from aios_records.resources import TRAINED_MODEL_RECORD, FieldType
 from aios_records.storage import database
@@ -119,35 +119,40 @@ def compiler() -> QueryCompiler:
     return QueryCompiler(ZoneInfo("UTC"))
 
 
-def query_plan(engine: sa.Engine, statement: sa.Select) -> list[str]:
+def query_plan(engine: sa.Engine, statement: sa.Select,
+               bound: Mapping[str, object] | None = None) -> list[str]:
     """Return the detail column of `EXPLAIN QUERY PLAN` for `statement` with its bound values.
 
-    `render_postcompile` expands IN lists into one `?` per item, as execution does.
+    `bound` gives the values of parameters the statement leaves open, as
+    `CompiledQuery.parameters` does. `render_postcompile` expands IN lists
+    into one `?` per item, as execution does.
     """
     with engine.connect() as conn:
         compiled = statement.compile(dialect=conn.dialect,
                                      compile_kwargs={"render_postcompile": True})
-        values = compiled.construct_params()
+        values = compiled.construct_params(dict(bound) if bound else None)
         parameters = tuple(values[name] for name in compiled.positiontup)
         rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", parameters).all()
     return [row[-1] for row in rows]
 
 
 def rows_plan(engine: sa.Engine, compiler: QueryCompiler, request: QueryRequest) -> list[str]:
-    return query_plan(engine, compiler.compile(TRAINED_MODEL_RECORD, request).rows)
+    compiled = compiler.compile(TRAINED_MODEL_RECORD, request)
+    return query_plan(engine, compiled.rows, compiled.parameters)
 
 
 def count_plan(engine: sa.Engine, compiler: QueryCompiler, request: QueryRequest) -> list[str]:
     counted = QueryRequest(conditions=request.conditions, count=True)
-    return query_plan(engine, compiler.compile(TRAINED_MODEL_RECORD, counted).count)
+    compiled = compiler.compile(TRAINED_MODEL_RECORD, counted)
+    return query_plan(engine, compiled.count, compiled.parameters)
 
 
 def one_condition(field: str, operator: str, **paging) -> QueryRequest:
     return QueryRequest(conditions=(parse_condition(condition_text(field, operator)),), **paging)
 
 
-def count_vm_steps(engine: sa.Engine, statement: sa.Select) -> int:
-    """Run `statement` and return how many virtual-machine instructions SQLite executed."""
+def count_vm_steps(engine: sa.Engine, compiled: CompiledQuery) -> int:
+    """Run the rows of `compiled` and return how many virtual-machine instructions SQLite executed."""
     steps = 0
 
     def tick() -> int:
@@ -159,7 +164,7 @@ def count_vm_steps(engine: sa.Engine, statement: sa.Select) -> int:
         driver_connection = conn.connection.dbapi_connection
         driver_connection.set_progress_handler(tick, 1)
         try:
-            conn.execute(statement).all()
+            conn.execute(compiled.rows, compiled.parameters).all()
         finally:
             driver_connection.set_progress_handler(None, 1)
     return steps
@@ -241,7 +246,8 @@ def test_like_prefix_with_escaped_wildcard_searches_index(engine, compiler):
     # `\_` is a literal underscore, so the literal prefix is `8f_a` and the
     # index range still applies.
     request = QueryRequest(conditions=(parse_condition(r"modelUuid~=8f\_a%"),), count=True)
-    plan = query_plan(engine, compiler.compile(TRAINED_MODEL_RECORD, request).count)
+    compiled = compiler.compile(TRAINED_MODEL_RECORD, request)
+    plan = query_plan(engine, compiled.count, compiled.parameters)
     assert plan == [f"SEARCH {TABLE} USING COVERING INDEX {index_name('modelUuid')} "
                     "(modelUuid>? AND modelUuid<?)"]
 
@@ -252,10 +258,9 @@ def test_is_null_of_not_null_column_skips_rows(engine, compiler, field):
     # plan still shows SCAN, but the bytecode jumps over the loop, which the
     # count of executed VM instructions shows. The `not null` query is the
     # control, which visits every row.
-    is_null = compiler.compile(TRAINED_MODEL_RECORD, one_condition(field, "is null")).rows
+    is_null = compiler.compile(TRAINED_MODEL_RECORD, one_condition(field, "is null"))
     not_null = compiler.compile(
-        TRAINED_MODEL_RECORD, QueryRequest(conditions=(parse_condition(f"{field} not null"),))
-    ).rows
+        TRAINED_MODEL_RECORD, QueryRequest(conditions=(parse_condition(f"{field} not null"),)))
     assert count_vm_steps(engine, is_null) < 100
     assert count_vm_steps(engine, not_null) > RECORDS
 

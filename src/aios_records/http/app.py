@@ -8,11 +8,13 @@ itself (503 SYS.1007 for bad fields and values).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 import sqlalchemy as sa
@@ -27,6 +29,7 @@ from ..accounts.sessions import Session, SessionManager
 from ..clock import Clock
 from ..config import SESSION_CLEANUP_INTERVAL, Settings
 from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
+from ..storage.database import is_storage_full
 from ..query.engine import QueryCompiler
 from ..query.language import parse_query
 from ..query.visibility import Visibility
@@ -53,6 +56,11 @@ log = logging.getLogger("aios_records.http")
 request_log = logging.getLogger("aios_records.requests")
 
 Handler = Callable[[Request, "RequestContext"], Awaitable[Response]]
+T = TypeVar("T")
+
+# Threads that run the database work of the query endpoints, as many as
+# anyio's default thread limit that Starlette's run_in_threadpool applies.
+QUERY_THREADS = 40
 
 
 class RequestContext:
@@ -78,6 +86,10 @@ class Api:
                                        clock)
         self.compiler = QueryCompiler(self.zone)
         self.renderer = InventoryRenderer(self.zone)
+        # NOTE: at exit the interpreter waits for queries still running in
+        # these threads, as it does for every ThreadPoolExecutor.
+        self.query_executor = concurrent.futures.ThreadPoolExecutor(
+            QUERY_THREADS, thread_name_prefix="aios-records-query")
 
     # -- plumbing -------------------------------------------------------------
 
@@ -117,10 +129,20 @@ class Api:
                 response = error_response(invalid_argument(
                     "value_rejected_by_database", reason=str(exc.orig).strip()), context.locale)
             except sa.exc.OperationalError as exc:
-                log.error("request %s: database error: %s", context.request_id, exc.orig)
-                response = error_response(internal_error(
-                    f"the database is unavailable or failed (request id {context.request_id}); "
-                    "retry later, and see the server log"), context.locale)
+                if is_storage_full(exc):
+                    log.error("request %s of account %s failed, the database is full: %s",
+                              context.request_id, context.account_uuid or "-", exc.orig)
+                    # SYS.1000 details stay English in every locale, as the contract has them.
+                    error = internal_error(
+                        f"the database is full, so the request wrote nothing (request id "
+                        f"{context.request_id}); free disk space or raise the size limit "
+                        "(--sqlite-max-pages for SQLite), then retry")
+                else:
+                    log.error("request %s: database error: %s", context.request_id, exc.orig)
+                    error = internal_error(
+                        f"the database is unavailable or failed (request id "
+                        f"{context.request_id}); retry later, and see the server log")
+                response = error_response(error, context.locale)
             except Exception:
                 log.exception("request %s: unexpected error", context.request_id)
                 response = error_response(internal_error(
@@ -151,6 +173,16 @@ class Api:
 
     # -- queries --------------------------------------------------------------
 
+    async def run_query(self, function: Callable[[], T]) -> T:
+        """Run `function` in a query thread and return its result.
+
+        asyncio's executor hand-off costs less CPU than Starlette's
+        run_in_threadpool (anyio): in a test app on uvicorn it added about 15
+        microseconds per request where anyio added 35. Unlike anyio, it does
+        not copy context variables into the thread, and nothing here uses them.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self.query_executor, function)
+
     def query_list(self, resource: Resource) -> Handler:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
@@ -170,7 +202,7 @@ class Api:
                     conn.close()
                 return reply
 
-            reply = await run_in_threadpool(run)
+            reply = await self.run_query(run)
             if reply.stream is not None:
                 return StreamingResponse(reply.stream, headers={"content-type": JSON_CONTENT_TYPE})
             return json_response(reply.body)
@@ -189,7 +221,7 @@ class Api:
                     compiled = self.compiler.compile_get(resource, uuid, visibility)
                     return execute(conn, compiled, self.renderer)
 
-            reply = await run_in_threadpool(run)
+            reply = await self.run_query(run)
             return json_response(reply.body)
 
         return handler
@@ -324,6 +356,7 @@ def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None
             yield
         finally:
             cleaner.cancel()
+            api.query_executor.shutdown(wait=False)
             log.info("aios-records stopped")
 
     router = Router(routes=api.routes(), redirect_slashes=False,

@@ -3,7 +3,8 @@
 `schema` precedes `inventories` and lists every position, so the row count of
 a page must be known before the first byte. Pages of up to `CHUNK_ROWS` rows
 are read whole. A larger page is counted first and then streamed chunk by
-chunk. Count and rows are read in one transaction (one snapshot), so they agree.
+chunk from a server-side cursor, so memory stays bounded whatever the `limit`.
+Count and rows are read in one transaction (one snapshot), so they agree.
 """
 
 from __future__ import annotations
@@ -46,20 +47,31 @@ def _head(compiled: CompiledQuery, total: int | None, page_rows: int) -> Iterato
 def execute(conn: sa.Connection, compiled: CompiledQuery,
             renderer: InventoryRenderer) -> Reply:
     """Run `compiled` on `conn`; the caller closes `conn` unless a stream is returned."""
-    total = conn.execute(compiled.count).scalar_one() if compiled.count is not None else None
+    parameters = compiled.parameters
+    total = (conn.execute(compiled.count, parameters).scalar_one()
+             if compiled.count is not None else None)
     if compiled.rows is None:
         return Reply(body=b"".join(_head(compiled, total, 0)) + b"}")
 
-    result = conn.execute(compiled.rows)
-    first = result.fetchmany(CHUNK_ROWS)
-    if len(first) < CHUNK_ROWS:
+    page_rows = None
+    if compiled.limit > CHUNK_ROWS:
+        # Counted before the rows are read, because PyMySQL cannot run a
+        # statement while a server-side cursor is open.
+        page_rows = conn.execute(
+            sa.select(sa.func.count()).select_from(compiled.rows.subquery()), parameters
+        ).scalar_one()
+    if page_rows is None or page_rows <= CHUNK_ROWS:
+        first = conn.execute(compiled.rows, parameters).fetchall()
         rows = renderer.render_rows(first, compiled.fields)
         return Reply(body=b"".join(_head(compiled, total, len(first)))
                      + b',"inventories":' + rows + b"}")
 
-    page_rows = conn.execute(
-        sa.select(sa.func.count()).select_from(compiled.rows.subquery())
-    ).scalar_one()
+    # psycopg and PyMySQL read a whole result into memory unless it comes
+    # from a server-side cursor, which `stream_results` selects. SQLite reads
+    # rows as they are fetched either way.
+    result = conn.execute(compiled.rows, parameters,
+                          execution_options={"stream_results": True})
+    first = result.fetchmany(CHUNK_ROWS)
     return Reply(stream=_stream(conn, result, first, compiled, total, page_rows, renderer))
 
 
