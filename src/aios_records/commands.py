@@ -166,15 +166,21 @@ def main() -> None:
               envvar=_env("POOL_SIZE"), type=click.IntRange(min=1),
               help="Database connections each process keeps open; as many again may open "
                    "under load.")
+@click.option("--sqlite-max-pages", envvar=_env("SQLITE_MAX_PAGES"), type=click.IntRange(min=1),
+              help="Maximum size of a SQLite database file, in pages of 4096 bytes "
+                   "(PRAGMA max_page_count). Writes past it fail as on a full disk; "
+                   "reads go on. [default: no limit]")
 def serve(host, port, context_path, database_url, data_dir, time_zone, locale, log_level,
           admin_password, demo, session_timeout, max_sessions, slow_query_ms, workers,
-          pool_size) -> None:
+          pool_size, sqlite_max_pages) -> None:
     """Serve the ZStack-compatible REST API."""
     import uvicorn
 
+    from .heap import limit_heap_retention
     from .http.app import create_app
 
     configure_logging(log_level)
+    limit_heap_retention()
     data_dir, database_url = resolve_storage(data_dir, database_url)
     settings = Settings(
         database_url=database_url, data_dir=data_dir, host=host, port=port,
@@ -182,11 +188,12 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
         locale=locale, log_level=log_level, admin_password=admin_password, demo=demo,
         session_timeout=session_timeout, max_sessions=max_sessions,
         slow_query_ms=slow_query_ms, workers=workers, pool_size=pool_size,
+        sqlite_max_pages=sqlite_max_pages,
     )
 
     engine = database.create_engine(database_url, slow_query_ms=slow_query_ms,
                                     statement_timeout_s=database.SERVE_STATEMENT_TIMEOUT_S,
-                                    pool_size=pool_size)
+                                    pool_size=pool_size, sqlite_max_pages=sqlite_max_pages)
     try:
         database.prepare_schema(engine)
     except database.SchemaOutdated as error:
@@ -215,8 +222,10 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
             say("generated_password", password=result.generated_password,
                 path=result.password_file)
 
+    from .http.protocol import BoundedHeadProtocol
+
     server_options = {"host": host, "port": port, "log_config": None, "access_log": False,
-                      "server_header": False, "date_header": True}
+                      "server_header": False, "date_header": True, "http": BoundedHeadProtocol}
     if workers > 1:
         from .http.worker import SETTINGS_VARIABLE
 

@@ -59,6 +59,7 @@ class Settings:
     slow_query_ms: float = DEFAULT_SLOW_QUERY_MS
     workers: int = 1
     pool_size: int = 8
+    sqlite_max_pages: int | None = None
 
     def to_json(self) -> str:
         """Serialize for worker processes, which rebuild the settings with `from_json`."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 
 # scrypt cost: N=2**14, r=8, p=1 uses 16 MiB per hash (128 * N * r bytes) and
 # took about 30 ms on the 2-core development machine, so a login stays fast
@@ -22,10 +24,18 @@ SCRYPT_P = 1
 SCRYPT_MAXMEM = 64 * 1024 * 1024
 _KEY_BYTES = 32
 
+# Hashes computed at the same time in one process. Each holds a 16 MiB buffer
+# from OpenSSL, and the server runs logins in up to 40 threads: 64 clients
+# logging in at once held about 650 MiB (bench/soak.py on SQLite). scrypt
+# keeps a core busy, so more hashes than cores at once add memory, not speed.
+MAX_CONCURRENT_HASHES = max(1, min(4, os.cpu_count() or 1))
+_hash_slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
 
 def _derive(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                          maxmem=SCRYPT_MAXMEM, dklen=_KEY_BYTES)
+    with _hash_slots:
+        return hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p,
+                              maxmem=SCRYPT_MAXMEM, dklen=_KEY_BYTES)
 
 
 def _b64(data: bytes) -> str:

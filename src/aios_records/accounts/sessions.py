@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,12 +17,19 @@ import sqlalchemy as sa
 
 from ..clock import Clock
 from ..errors import ApiError, invalid_session
-from ..storage.database import write_transaction
+from ..storage.database import write_transaction, write_transaction_on
 from ..storage.schema import account_table, session_table
 from ..storage.types import from_db_time, to_db_time
 from .passwords import verify_against_dummy, verify_password
 
 log = logging.getLogger("aios_records.sessions")
+
+# Built once, because constructing this SELECT and its cache key costs more
+# CPU than running it, and every API request checks a session.
+_SESSION_LOOKUP = (
+    sa.select(session_table.c.accountUuid, session_table.c.expiredDate)
+    .where(session_table.c.uuid == sa.bindparam("session_uuid"))
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,24 @@ class Session:
     user_uuid: str
     expired_date: datetime
     create_date: datetime
+
+
+@dataclass
+class _Renewal:
+    """A renewal this process started: the expiry it read, the one it writes, and when."""
+    seen: datetime
+    stored: datetime
+    # time.monotonic() after the commit, None while the write runs.
+    committed_at: float | None = None
+
+
+def _may_exist(session_uuid: str) -> bool:
+    """Tell whether a session uuid is worth looking up.
+
+    An empty one never is, and one containing NUL cannot be stored, while
+    PostgreSQL would fail to bind it instead of finding nothing.
+    """
+    return bool(session_uuid) and "\x00" not in session_uuid
 
 
 def new_uuid() -> str:
@@ -49,6 +76,11 @@ class SessionManager:
         # The stored expiry is rewritten only when it would move by more than
         # this, so most requests cost no database write.
         self.renew_step = timedelta(seconds=min(60.0, timeout_seconds / 10))
+        # The last renewal of each session started by this process. Requests
+        # of one session that run at once all read the old expiry, and without
+        # this each of them wrote the same renewal, queueing on the write lock.
+        self._renewals: dict[str, _Renewal] = {}
+        self._renewals_lock = threading.Lock()
 
     def login(self, account_name: str, password_sha512: str) -> Session:
         """Authenticate and open a session; raise ID.1000 or ID.1006."""
@@ -92,37 +124,74 @@ class SessionManager:
 
     def check(self, conn: sa.Connection, session_uuid: str) -> str:
         """Return the account uuid of a live session, renewing it; raise ID.1001 otherwise."""
-        if not session_uuid:
+        if not _may_exist(session_uuid):
             raise invalid_session()
-        row = conn.execute(
-            sa.select(session_table.c.accountUuid, session_table.c.expiredDate)
-            .where(session_table.c.uuid == session_uuid)
-        ).first()
+        read_at = time.monotonic()
+        row = conn.execute(_SESSION_LOOKUP, {"session_uuid": session_uuid}).first()
         if row is None:
             raise invalid_session()
 
         now = self.clock.now()
         expired_date = from_db_time(row.expiredDate)
+        # The writes below run on `conn`: a second pooled connection could
+        # deadlock when every connection is held by a request renewing its session.
         if expired_date <= now:
-            with write_transaction(self.engine) as writer:
+            with write_transaction_on(conn) as writer:
                 writer.execute(
                     session_table.delete().where(session_table.c.uuid == session_uuid)
                 )
+            self._forget_renewal(session_uuid)
             log.info("session of account %s expired and was removed", row.accountUuid)
             raise invalid_session()
 
         renewed = now + self.timeout
         if renewed - expired_date > self.renew_step:
-            with write_transaction(self.engine) as writer:
+            self._renew(conn, session_uuid, row.accountUuid, expired_date, now, read_at)
+        return row.accountUuid
+
+    def _renew(self, conn: sa.Connection, session_uuid: str, account_uuid: str,
+               expired_date: datetime, now: datetime, read_at: float) -> None:
+        """Write the session's new expiry unless a request of this process already does.
+
+        Skipping is safe because the caller found the stored expiry still in
+        the future. A failed write drops its claim, so a later request retries.
+        """
+        renewed = now + self.timeout
+        with self._renewals_lock:
+            earlier = self._renewals.get(session_uuid)
+            # A row read before that renewal committed still shows the expiry
+            # it replaces. A row read later showing that old value again was
+            # rewritten elsewhere, by another process or by hand, so it is renewed.
+            if (earlier is not None and expired_date == earlier.seen
+                    and renewed - earlier.stored <= self.renew_step
+                    and (earlier.committed_at is None or read_at < earlier.committed_at)):
+                return
+            claim = _Renewal(seen=expired_date, stored=renewed)
+            self._renewals[session_uuid] = claim
+        try:
+            with write_transaction_on(conn) as writer:
                 writer.execute(
                     session_table.update()
                     .where(session_table.c.uuid == session_uuid)
                     .values(expiredDate=to_db_time(renewed), lastOpDate=to_db_time(now))
                 )
-        return row.accountUuid
+        except BaseException:
+            with self._renewals_lock:
+                if self._renewals.get(session_uuid) is claim:
+                    del self._renewals[session_uuid]
+            raise
+        with self._renewals_lock:
+            claim.committed_at = time.monotonic()
+        log.debug("session of account %s renewed until %s", account_uuid, to_db_time(renewed))
+
+    def _forget_renewal(self, session_uuid: str) -> None:
+        with self._renewals_lock:
+            self._renewals.pop(session_uuid, None)
 
     def is_valid(self, session_uuid: str) -> bool:
         """Tell whether a session is live, without renewing it."""
+        if not _may_exist(session_uuid):
+            return False
         with self.engine.connect() as conn:
             expired_date = conn.execute(
                 sa.select(session_table.c.expiredDate).where(session_table.c.uuid == session_uuid)
@@ -131,10 +200,13 @@ class SessionManager:
 
     def logout(self, session_uuid: str) -> None:
         """End a session; an unknown uuid is a silent no-op."""
+        if not _may_exist(session_uuid):
+            return
         with write_transaction(self.engine) as conn:
             deleted = conn.execute(
                 session_table.delete().where(session_table.c.uuid == session_uuid)
             ).rowcount
+        self._forget_renewal(session_uuid)
         if deleted:
             log.info("a session was logged out")
 
@@ -146,6 +218,10 @@ class SessionManager:
                     session_table.c.expiredDate <= to_db_time(self.clock.now())
                 )
             ).rowcount
+        with self._renewals_lock:
+            now = self.clock.now()
+            self._renewals = {uuid: renewal for uuid, renewal in self._renewals.items()
+                              if renewal.stored > now}
         if removed:
             log.info("removed %d expired sessions", removed)
         return removed
