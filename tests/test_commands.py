@@ -79,6 +79,12 @@ def test_serve_help_options():
         assert re.search(rf"^\s+{option}\b", result.stdout, re.MULTILINE), option
 
 
+def test_serve_help_names_environment():
+    result = run_script("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "AIOS_RECORDS_PORT" in result.stdout
+
+
 def test_serve_env_var_names():
     for param in serve.params:
         expected = "AIOS_RECORDS_" + param.opts[0].lstrip("-").replace("-", "_").upper()

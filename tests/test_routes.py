@@ -384,3 +384,22 @@ def test_root_context_path(make_module_server):
     server.session = server.login_session()
     assert server.get(RECORDS).status == 200
     assert server.get(f"/zstack{RECORDS}", prefix=False).status == 404
+
+
+@pytest.mark.parametrize("path, methods", [
+    (f"{RECORDS}/{EXAMPLE_RECORD_UUID}", {"GET", "HEAD", "DELETE"}),
+    ("/v1/accounts/0123456789abcdef0123456789abcdef", {"GET", "HEAD", "PUT", "DELETE"}),
+])
+def test_method_not_allowed_lists_all(demo_server, path, methods):
+    reply = demo_server.request("PATCH", path)
+    assert reply.status == 405, reply.text
+    allowed = {method.strip() for method in reply.headers["allow"].split(",")}
+    assert allowed == methods
+
+
+def test_merged_routes_dispatch_by_method(demo_server):
+    session = demo_server.login().json()["inventory"]["uuid"]
+    uuid = "0123456789abcdef0123456789abcdee"
+    assert demo_server.get(f"{RECORDS}/{uuid}", session=session).json()["inventories"] == []
+    deleted = demo_server.request("DELETE", f"{RECORDS}/{uuid}", session=session)
+    assert deleted.status == 200, deleted.text

@@ -129,7 +129,10 @@ def main() -> None:
     """aios-records: a ZStack AIOS compatible trained-model record service."""
 
 
-@main.command()
+@main.command(epilog="Every option can also come from the environment: AIOS_RECORDS_ and the "
+                     "option name in upper case with underscores, for example "
+                     "AIOS_RECORDS_PORT=8080 or AIOS_RECORDS_DATABASE_URL=... "
+                     "A command-line option overrides its variable.")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar=_env("HOST"),
               help="Address to listen on; use 0.0.0.0 to accept other machines.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, envvar=_env("PORT"),

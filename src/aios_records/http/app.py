@@ -359,9 +359,42 @@ def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None
             api.query_executor.shutdown(wait=False)
             log.info("aios-records stopped")
 
-    router = Router(routes=api.routes(), redirect_slashes=False,
+    router = Router(routes=merge_same_paths(api.routes()), redirect_slashes=False,
                     default=not_found_handler(settings.context_path), lifespan=lifespan)
     return PathNormalizer(router, settings.context_path)
+
+
+def merge_same_paths(routes: list[Route]) -> list[Route]:
+    """Merge routes that share a path into one route that dispatches on the method.
+
+    Starlette replies to a method that no route of a path takes with a 405 whose
+    `Allow` header lists only the first route of that path. One route per
+    path makes `Allow` list every method the path takes.
+    """
+    by_path: dict[str, list[Route]] = {}
+    for route in routes:
+        by_path.setdefault(route.path, []).append(route)
+
+    merged = []
+    for path, group in by_path.items():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        endpoints = {}
+        for route in group:
+            for method in route.methods or ():
+                endpoints[method] = route.endpoint
+        merged.append(Route(path, _method_dispatcher(endpoints), methods=sorted(endpoints)))
+    return merged
+
+
+def _method_dispatcher(endpoints: dict[str, Callable[[Request], Awaitable[Response]]]):
+    async def dispatch(request: Request) -> Response:
+        # Route lets only the methods of `endpoints` through, HEAD among them
+        # wherever GET is.
+        return await endpoints[request.method](request)
+
+    return dispatch
 
 
 async def _clean_sessions(sessions: SessionManager) -> None:
