@@ -21,6 +21,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import pty
+import re
+import select
 import shutil
 import signal
 import sqlite3
@@ -429,17 +432,30 @@ def test_kill_during_writes(make_server, tmp_path):
 # -- kill -9 of an import ---------------------------------------------------------------
 
 IMPORT_ROWS = 60_000
-# CPU seconds the import process may use before it is killed: past Python's
-# start-up and the imports, so the transaction has written batches by then.
-IMPORT_CPU_BEFORE_KILL_S = 2.5
+# The import is killed once its progress bar shows at least this share of
+# the file read and before it shows the end. Batches of the one transaction
+# have then been written and the commit has not happened yet.
+KILL_FROM_PERCENT = 20
+KILL_BEFORE_PERCENT = 90
 OWNER_UUID = "0123456789abcdef0123456789abcdef"
+PROGRESS_PERCENT = re.compile(rb"(\d+)%")
 
 
-def cpu_seconds(pid: int) -> float:
-    """Return user plus system CPU time of a process, from /proc."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def read_progress(terminal: int, seen: bytearray) -> int | None:
+    """Read what the import wrote to its terminal so far; return its last percentage, if any."""
+    while True:
+        ready, _, _ = select.select([terminal], [], [], 0)
+        if not ready:
+            break
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the import closed its end of the terminal
+            break
+        if not chunk:
+            break
+        seen.extend(chunk)
+    found = PROGRESS_PERCENT.findall(bytes(seen[-200:]))
+    return int(found[-1]) if found else None
 
 
 def imported_counts(url: str) -> tuple[int, int]:
@@ -470,18 +486,29 @@ def test_kill_during_import(tmp_path):
     command = [sys.executable, "-m", "aios_records", "import", "--data-dir", str(data_dir),
                "--database-url", url, "--time-zone", "UTC", "--owner", "importer", str(path)]
 
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # On a terminal the import draws a progress bar by bytes read, updated
+    # after every batch, which tells when to kill it.
+    terminal, import_side = pty.openpty()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=import_side)
+    os.close(import_side)
+    seen = bytearray()
+    percent = None
     try:
-        wait_until(lambda: process.poll() is not None
-                   or cpu_seconds(process.pid) >= IMPORT_CPU_BEFORE_KILL_S,
-                   120, "the import to use CPU")
+        def progressed() -> bool:
+            nonlocal percent
+            percent = read_progress(terminal, seen)
+            return (process.poll() is not None
+                    or (percent is not None and percent >= KILL_FROM_PERCENT))
+
+        wait_until(progressed, 120, "the import's progress bar")
         still_running = process.poll() is None
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(timeout=30)
-        process.stdout.close()
-        process.stderr.close()
-    assert still_running, "the import ended before the kill; make the file larger"
+        os.close(terminal)
+    assert still_running, f"the import ended before the kill: {bytes(seen[-300:])!r}"
+    assert percent is not None and percent < KILL_BEFORE_PERCENT, (
+        f"killed at {percent}% of the file, too close to the commit; make the file larger")
 
     if TEST_BACKEND == "sqlite":
         assert sqlite_integrity(url) == "ok"
