@@ -324,7 +324,75 @@ def test_unreachable_server_exit_one(server, home):
     run = cli(server, RECORD, options=("--port", str(port)))
 
     assert run.status == 1
-    assert f"The request to http://127.0.0.1:{port}/zstack failed" in run.stderr
+    assert run.stderr.startswith(f"Cannot reach the server at 127.0.0.1:{port}: ")
+    assert "Connection refused" in run.stderr
+
+
+def test_unreachable_without_session(server, home):
+    port = free_port()
+
+    run = cli(server, RECORD, options=("--port", str(port)))
+
+    assert run.status == 1
+    assert run.stderr.strip() == (
+        f"Cannot reach the server at 127.0.0.1:{port}: Connection refused. Check that the "
+        "server is running and that --host and --port point at it.")
+    assert "Not logged in" not in run.stderr
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ((RECORD, "--output", "compact"),
+     f"'--output' is an aios-cli option, and options go before the API name, as in: "
+     f"aios-cli --output compact {RECORD}. In the interactive shell"),
+    (("QueryDataset", "name=x", "--port=8081"),
+     "'--port' is an aios-cli option, and options go before the API name, as in: "
+     "aios-cli --port=8081 QueryDataset"),
+    (("AddModel", "name=x", "--timeout", "5"),
+     "'--timeout' is an aios-cli option, and options go before the API name, as in: "
+     "aios-cli --timeout 5 AddModel"),
+    (("AddModel", "--help"),
+     "'--help' is an aios-cli option, not a parameter of AddModel. To list the parameters "
+     "of AddModel, run: aios-cli help AddModel"),
+])
+def test_option_after_api_name(server, home, words, expected):
+    run = cli(server, *words)
+
+    assert run.status == 2
+    assert run.stderr.startswith(expected), run.stderr
+    assert run.stdout == ""
+
+
+def test_state_directory_under_file(server, home, monkeypatch):
+    blocker = home / "afile"
+    blocker.write_text("")
+    state = blocker / "x"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+
+    for words in ((RECORD, "count=true"), LOGIN):
+        run = cli(server, *words)
+        assert run.status == 1, run.stderr
+        assert run.stderr.strip() == (
+            f"Cannot use the state directory {state / 'aios-cli'} for the saved session and "
+            "history: Not a directory. Make it a directory you can write, or set "
+            "XDG_STATE_HOME to one.")
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    run = cli(server, RECORD)
+    assert run.status == 1
+    assert run.stderr.startswith(f"无法使用状态目录 {state / 'aios-cli'} 保存会话和历史记录")
+
+
+def test_state_directory_error_in_a_process(server, home):
+    blocker = home / "afile"
+    blocker.write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "aios_records.cli", "--port", str(server.port), *LOGIN],
+        capture_output=True, text=True, timeout=60,
+        env=process_env(home, XDG_STATE_HOME=str(blocker / "x")))
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"Cannot use the state directory {blocker / 'x' / 'aios-cli'}" in result.stderr
 
 
 def test_console_script_exit_codes(server, home):
@@ -432,7 +500,8 @@ def test_session_reused_across_runs(server, home):
 def test_session_kept_per_server(server, home):
     logged_in(server)
 
-    run = cli(server, RECORD, options=("--port", str(free_port())))
+    # Another context path is another server URL, on a port that is listening.
+    run = cli(server, RECORD, options=("--context-path", "/other"))
 
     assert run.status == 1
     assert "Not logged in" in run.stderr

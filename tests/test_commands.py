@@ -335,3 +335,161 @@ def test_serve_port_in_use(make_server, tmp_path):
     assert "listening" not in result.stderr
     assert server.login("admin", "z-Pass-3").status == 200
 
+
+
+# -- bad storage options ------------------------------------------------------
+
+# Port 1 on loopback: nothing listens there, so every connection is refused.
+UNREACHABLE_URLS = ["postgresql://nobody:Url-Secret-7@127.0.0.1:1/x", "mysql://root@127.0.0.1:1/x"]
+STORAGE_COMMANDS = [("serve", "--port", "1"), ("demo-data",), ("db", "upgrade"),
+                    ("db", "current"), ("export", "--output-dir", "OUT")]
+
+
+def storage_command(words: tuple[str, ...], tmp_path: Path) -> list[str]:
+    return [word.replace("OUT", str(tmp_path / "out")) for word in words]
+
+
+@pytest.mark.parametrize("url", ["foo://bar", "garbage", "foo://me:Url-Secret-7@host/x"])
+@pytest.mark.parametrize("words", STORAGE_COMMANDS, ids=" ".join)
+def test_bad_database_url_usage_error(tmp_path, words, url):
+    result = run_script(*storage_command(words, tmp_path), "--data-dir", str(tmp_path / "d"),
+                        "--database-url", url)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Invalid value for '--database-url': unsupported database URL" in result.stderr
+    assert "sqlite:///PATH" in result.stderr
+    assert "Url-Secret-7" not in result.stderr
+    assert url.rpartition("@")[2] in result.stderr
+
+
+@pytest.mark.parametrize("url", UNREACHABLE_URLS)
+@pytest.mark.parametrize("words", STORAGE_COMMANDS, ids=" ".join)
+def test_unreachable_database_one_line(tmp_path, words, url):
+    result = run_script(*storage_command(words, tmp_path), "--data-dir", str(tmp_path / "d"),
+                        "--database-url", url)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    display_url = sa.engine.make_url(url).render_as_string(hide_password=True)
+    assert lines[0].startswith(
+        f"Cannot connect to the database {display_url}. The driver reported: ")
+    assert "Connection refused" in lines[0]
+    assert "Check that the database server is running" in lines[0]
+    assert "Url-Secret-7" not in result.stderr
+
+
+def test_unreachable_database_in_chinese(tmp_path):
+    result = run_script("db", "upgrade", "--database-url", UNREACHABLE_URLS[1],
+                        env={"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""})
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("无法连接数据库 mysql://root@127.0.0.1:1/x。")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("words", [("serve", "--port", "1"), ("demo-data",), ("db", "upgrade"),
+                                   ("import", "FILE"), ("export", "--output-dir", "OUT")],
+                         ids=" ".join)
+def test_data_dir_under_file(tmp_path, words):
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a directory\n")
+    source = tmp_path / "records.json"
+    source.write_text('{"inventories":[]}\n')
+    arguments = [word.replace("FILE", str(source)) for word in storage_command(words, tmp_path)]
+
+    result = run_script(*arguments, "--data-dir", str(blocker / "sub" / "data"))
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (f"Invalid value for '--data-dir': cannot create the directory "
+            f"{blocker / 'sub' / 'data'}: {blocker} is a file, not a directory") in result.stderr
+    assert blocker.read_text() == "not a directory\n"
+
+
+def test_sqlite_url_under_file(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    database_file = blocker / "sub" / "records.sqlite3"
+
+    result = run_script("db", "upgrade", "--database-url", f"sqlite:///{database_file}")
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        f"Cannot create the SQLite database file {database_file}: {blocker} is a file, not a "
+        "directory. Give a path in --database-url whose parent directories you can write.")
+
+
+def test_export_output_dir_under_file(tmp_path):
+    data_dir = tmp_path / "data"
+    run_cli("demo-data", "--data-dir", str(data_dir), "--records", "3")
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+
+    result = run_cli("export", "--data-dir", str(data_dir), "--output-dir",
+                     str(blocker / "out"), check=False)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (f"Invalid value for '--output-dir': cannot create the directory {blocker / 'out'}: "
+            f"{blocker} is a file, not a directory") in result.stderr
+
+
+def test_db_current_missing_creates_nothing(tmp_path):
+    data_dir = tmp_path / "empty-x"
+    result = run_script("db", "current", "--data-dir", str(data_dir))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert f"There is no database at {data_dir / 'aios-records.sqlite3'}" in result.stderr
+    assert not data_dir.exists()
+
+    sqlite_file = tmp_path / "missing.sqlite3"
+    result = run_script("db", "current", "--database-url", f"sqlite:///{sqlite_file}")
+    assert result.returncode == 1
+    assert f"There is no database at {sqlite_file}" in result.stderr
+    assert not sqlite_file.exists()
+
+
+def test_db_current_of_existing_database(tmp_path):
+    run_script("db", "upgrade", "--data-dir", str(tmp_path))
+    revision = select_column(database.sqlite_url_for(tmp_path),
+                             "SELECT version_num FROM alembic_version")
+
+    result = run_script("db", "current", "--data-dir", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == revision[0]
+
+
+# -- the admin password of demo data -------------------------------------------
+
+
+def test_demo_data_names_admin_password(tmp_path):
+    result = run_cli("demo-data", "--data-dir", str(tmp_path / "default"), "--records", "3")
+
+    assert result.stderr.count("The admin password of this demo world is 'password'") == 1
+    assert "--admin-password" in result.stderr
+
+    chosen = run_cli("demo-data", "--data-dir", str(tmp_path / "chosen"), "--records", "3",
+                     "--admin-password", "Chosen-Pass-5")
+    assert "admin password" not in chosen.stderr
+    assert "Chosen-Pass-5" not in chosen.stderr
+
+
+def test_serve_logs_ignored_admin_password(make_server, tmp_path):
+    data_dir = tmp_path / "world"
+    run_cli("demo-data", "--data-dir", str(data_dir), "--records", "3")
+
+    server = make_server("--admin-password", "Ignored-Pass-4", data_dir=data_dir)
+    assert server.login("admin", "Ignored-Pass-4").status == 503
+    assert server.login("admin", "password").status == 200
+    server.stop()
+
+    log = server.log_text()
+    assert re.search(r"INFO \S+: the admin account already exists and keeps its password; "
+                     r"--admin-password was ignored", log)
+    assert "Ignored-Pass-4" not in log

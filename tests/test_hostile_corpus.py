@@ -894,7 +894,7 @@ def test_body_not_json(server, raw):
     details = error_of(server.request("POST", MODELS, body=raw))
 
     assert details.startswith("the request body is not valid JSON (")
-    assert details.endswith('); send a JSON object such as {"params":{...}}')
+    assert details.endswith('); send a JSON object such as {"param":{...}}')
 
 
 @pytest.mark.parametrize("raw", [b"null", b"[]", b'"x"', b"1", b"true", b"[{}]"])
@@ -902,7 +902,23 @@ def test_body_not_object(server, raw):
     details = error_of(server.request("POST", MODELS, body=raw))
 
     assert details == ('the request body is not a JSON object; send a JSON object such as '
-                       '{"params":{...}}')
+                       '{"param":{...}}')
+
+
+@pytest.mark.parametrize(("method", "path", "example"), [
+    ("POST", "/v1/accounts", '{"params":{...}}'),
+    ("PUT", "/v1/accounts/resources/actions",
+     '{"shareResource":{...}} / {"revokeResourceSharing":{...}}'),
+    ("POST", "/v1/user-tags", '{"params":{...}}'),
+    ("POST", "/v1/ai/datasets", '{"params":{...}}'),
+    ("PUT", f"{MODELS}/d374c0670c744f0f85c9d33041475eb1", '{"updateModel":{...}}'),
+    ("PUT", "/v1/ai/datasets/d374c0670c744f0f85c9d33041475eb1", '{"updateDataset":{...}}'),
+    ("POST", "/v1/ai/model-centers", '{"param":{...}}'),
+])
+def test_body_hint_names_body_key(server, method, path, example):
+    details = error_of(server.request(method, path, body=b"{"))
+
+    assert details.endswith(f"; send a JSON object such as {example}")
 
 
 def test_login_body_not_json(server):

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -26,6 +27,9 @@ from .config import (
 )
 from .demo import DEFAULT_RECORDS, DEFAULT_SEED, database_has_data, write_demo_world
 from .storage import database
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 log = logging.getLogger("aios_records")
 
@@ -51,6 +55,48 @@ CLI_MESSAGES = {
         "zh_CN": "数据库 {url} 中已有资源；demo-data 只写入空数据库。"
                  "请指定其他 --data-dir 或 --database-url。",
     },
+    "demo_admin_password": {
+        "en_US": "The admin password of this demo world is '{password}'. Use it to try the "
+                 "product only; give --admin-password to choose another.",
+        "zh_CN": "此演示数据的 admin 密码为 '{password}'。仅用于试用；"
+                 "如需其他密码，请使用 --admin-password 指定。",
+    },
+    "database_unreachable": {
+        "en_US": "Cannot connect to the database {url}. The driver reported: {reason} "
+                 "Check that the database server is running and that the host, port, user, "
+                 "password and database name in --database-url are right.",
+        "zh_CN": "无法连接数据库 {url}。驱动程序报告：{reason} 请确认数据库服务器正在运行，"
+                 "且 --database-url 中的主机、端口、用户名、密码和数据库名正确。",
+    },
+    "sqlite_unusable": {
+        "en_US": "Cannot create the SQLite database file {path}: {reason}. Give a path in "
+                 "--database-url whose parent directories you can write.",
+        "zh_CN": "无法创建 SQLite 数据库文件 {path}：{reason}。"
+                 "请在 --database-url 中指定一个上级目录可写的路径。",
+    },
+    "no_database": {
+        "en_US": "There is no database at {path}. Create it with 'aios-records db upgrade' "
+                 "or 'aios-records serve', or give the --data-dir or --database-url of an "
+                 "existing one.",
+        "zh_CN": "{path} 处没有数据库。请用 'aios-records db upgrade' 或 'aios-records serve' "
+                 "创建，或通过 --data-dir 或 --database-url 指定已有的数据库。",
+    },
+    "bad_database_url": {
+        "en_US": "unsupported database URL {url}: use sqlite:///PATH, "
+                 "postgresql://USER:PASSWORD@HOST/DATABASE or "
+                 "mysql://USER:PASSWORD@HOST/DATABASE",
+        "zh_CN": "不支持的数据库 URL {url}：请使用 sqlite:///路径、"
+                 "postgresql://用户:密码@主机/数据库 或 mysql://用户:密码@主机/数据库",
+    },
+    "bad_directory": {
+        "en_US": "cannot create the directory {path}: {reason}; give a directory whose "
+                 "parents are directories you can write",
+        "zh_CN": "无法创建目录 {path}：{reason}；请指定一个上级路径都是可写目录的目录",
+    },
+    "not_a_directory": {
+        "en_US": "{path} is a file, not a directory",
+        "zh_CN": "{path} 是文件，不是目录",
+    },
     "demo_written": {
         "en_US": "Wrote the demo world into {url}: {records} records, {models} models, "
                  "{datasets} datasets, {groups} service groups, {tags} tags.",
@@ -60,10 +106,15 @@ CLI_MESSAGES = {
 }
 
 
+def message(key: str, **fields: object) -> str:
+    """Format message `key` of CLI_MESSAGES in the locale of LC_ALL, LC_MESSAGES or LANG."""
+    templates = CLI_MESSAGES[key]
+    return templates[i18n.locale_from_environment()].format(**fields)
+
+
 def say(key: str, **fields: object) -> None:
     """Print a localised message on stderr, so stdout stays free for data."""
-    templates = CLI_MESSAGES[key]
-    click.echo(templates[i18n.locale_from_environment()].format(**fields), err=True)
+    click.echo(message(key, **fields), err=True)
 
 
 def _env(name: str) -> str:
@@ -90,16 +141,103 @@ def configure_logging(level: str) -> None:
     )
 
 
-def resolve_storage(data_dir: Path | None, database_url: str | None) -> tuple[Path, str]:
-    """Return the data directory and database URL, creating the directory.
+def resolve_storage(data_dir: Path | None, database_url: str | None,
+                    create: bool = True) -> tuple[Path, str]:
+    """Return the data directory and database URL, creating the directory when `create`.
 
     A new directory is readable by its owner only (0700), because the
-    database in it stores live session ids.
+    database in it stores live session ids. A URL with an unsupported scheme
+    or a directory that cannot be created raises click.BadParameter (exit 2).
     """
+    if database_url is not None:
+        check_database_url(database_url)
     directory = (data_dir or default_data_dir()).expanduser()
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    directory.mkdir(mode=0o700, exist_ok=True)
+    if create:
+        make_directory(directory, "'--data-dir'")
     return directory, database_url or database.sqlite_url_for(directory)
+
+
+def check_database_url(url: str) -> None:
+    """Raise click.BadParameter unless `url` is a database URL this project can open."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        parsed = None
+    try:
+        database.normalize_url(url)
+    except (ValueError, sa.exc.ArgumentError):
+        if parsed is not None:
+            display_url = repr(parsed.render_as_string(hide_password=True))
+        else:
+            # An unparsable value may still contain a password before its '@'.
+            display_url = repr(url if "@" not in url else "***@" + url.rpartition("@")[2])
+        raise click.BadParameter(message("bad_database_url", url=display_url),
+                                 param_hint="'--database-url'") from None
+
+
+def make_directory(directory: Path, option: str, mode: int = 0o700) -> None:
+    """Create `directory` and its parents; raise click.BadParameter naming `option` if it fails."""
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=mode, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(
+            message("bad_directory", path=directory, reason=_mkdir_reason(directory, error)),
+            param_hint=option) from None
+
+
+def _mkdir_reason(directory: Path, error: OSError) -> str:
+    """Return why creating `directory` failed, naming the parent that is a file if one is.
+
+    mkdir reports that case as "File exists" or "Not a directory", which does
+    not say which path is at fault.
+    """
+    for parent in directory.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return message("not_a_directory", path=parent)
+            break
+    return error.strerror or str(error)
+
+
+def open_database(database_url: str, **engine_options) -> sa.Engine:
+    """Create an engine for `database_url` and connect once; exit 1 with a clear line if that fails.
+
+    Without this check, the first statement of a command would fail with a
+    driver traceback when the server is down or the URL names no database.
+    """
+    import sqlalchemy as sa
+
+    try:
+        # For SQLite this creates the file and its directories.
+        engine = database.create_engine(database_url, **engine_options)
+    except OSError as error:
+        path = sa.engine.make_url(database_url).database
+        say("sqlite_unusable", path=path, reason=_mkdir_reason(Path(path), error))
+        raise SystemExit(1) from None
+    try:
+        with engine.connect():
+            pass
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+        engine.dispose()
+        say("database_unreachable", url=_display_url(database_url),
+            reason=_driver_reason(error, database_url))
+        raise SystemExit(1) from None
+    return engine
+
+
+def _driver_reason(error: Exception, database_url: str) -> str:
+    """Return the driver's message of `error` on one line, without the URL's password."""
+    import sqlalchemy as sa
+
+    original = getattr(error, "orig", None) or error
+    reason = " ".join(str(original).split())
+    password = sa.engine.make_url(database_url).password
+    if password:
+        reason = reason.replace(str(password), "***")
+    return reason if reason.endswith((".", "?", "!")) else reason + "."
 
 
 def _display_url(url: str) -> str:
@@ -194,9 +332,9 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
         sqlite_max_pages=sqlite_max_pages,
     )
 
-    engine = database.create_engine(database_url, slow_query_ms=slow_query_ms,
-                                    statement_timeout_s=database.SERVE_STATEMENT_TIMEOUT_S,
-                                    pool_size=pool_size, sqlite_max_pages=sqlite_max_pages)
+    engine = open_database(database_url, slow_query_ms=slow_query_ms,
+                           statement_timeout_s=database.SERVE_STATEMENT_TIMEOUT_S,
+                           pool_size=pool_size, sqlite_max_pages=sqlite_max_pages)
     try:
         database.prepare_schema(engine)
     except database.SchemaOutdated as error:
@@ -213,7 +351,8 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
                         "use it to try the product only")
             say("demo_password", password=DEMO_ADMIN_PASSWORD)
         elif not created:
-            log.info("demo mode: the admin account already exists and keeps its password")
+            log.info("demo mode: the admin account already exists and keeps its password%s",
+                     "; --admin-password was ignored" if admin_password is not None else "")
         if database_has_data(engine):
             log.info("demo mode: the database already contains resources, so the demo world "
                      "was not written; use a new --data-dir for a fresh demo")
@@ -221,6 +360,9 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
             write_demo_world(engine)
     else:
         result = ensure_admin(engine, admin_password, data_dir)
+        if not result.created and admin_password is not None:
+            log.info("the admin account already exists and keeps its password; "
+                     "--admin-password was ignored")
         if result.generated_password is not None:
             say("generated_password", password=result.generated_password,
                 path=result.password_file)
@@ -257,16 +399,19 @@ def demo_data(database_url, data_dir, records, seed, admin_password) -> None:
     """Write the demo world into an empty database."""
     configure_logging("warning")
     data_dir, database_url = resolve_storage(data_dir, database_url)
-    engine = database.create_engine(database_url)
+    engine = open_database(database_url)
     database.upgrade(engine)
     if database_has_data(engine):
         say("database_not_empty", url=_display_url(database_url))
         raise SystemExit(1)
-    ensure_admin(engine, admin_password or DEMO_ADMIN_PASSWORD, data_dir)
+    created = ensure_admin(engine, admin_password or DEMO_ADMIN_PASSWORD, data_dir).created
     summary = write_demo_world(engine, records=records, seed=seed)
     say("demo_written", url=_display_url(database_url), records=summary.records,
         models=summary.models, datasets=summary.datasets, groups=summary.groups,
         tags=summary.tags)
+    # An admin that existed before keeps its password, so only a new one has the default.
+    if created and admin_password is None:
+        say("demo_admin_password", password=DEMO_ADMIN_PASSWORD)
     engine.dispose()
 
 
@@ -282,7 +427,7 @@ def db_upgrade(database_url, data_dir) -> None:
     """Migrate the database to the newest schema revision."""
     configure_logging("info")
     _, database_url = resolve_storage(data_dir, database_url)
-    engine = database.create_engine(database_url)
+    engine = open_database(database_url)
     database.upgrade(engine)
     click.echo(database.current_revision(engine))
 
@@ -291,10 +436,31 @@ def db_upgrade(database_url, data_dir) -> None:
 @database_url_option
 @data_dir_option
 def db_current(database_url, data_dir) -> None:
-    """Print the database's schema revision (empty for a new database)."""
-    _, database_url = resolve_storage(data_dir, database_url)
-    engine = database.create_engine(database_url)
+    """Print the database's schema revision (empty for a database without the schema).
+
+    It creates nothing: a missing SQLite file or data directory is an error.
+    """
+    _, database_url = resolve_storage(data_dir, database_url, create=False)
+    require_existing_sqlite_file(database_url)
+    engine = open_database(database_url)
     click.echo(database.current_revision(engine) or "")
+    engine.dispose()
+
+
+def require_existing_sqlite_file(database_url: str) -> None:
+    """Exit 1 when `database_url` names a SQLite file that does not exist.
+
+    Opening such a URL would create an empty file, which an inspection
+    command must not do. Server databases are checked by connecting.
+    """
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).is_file():
+        say("no_database", path=url.database)
+        raise SystemExit(1)
 
 
 # Imported last because the transfer commands use the options and helpers above.

@@ -16,6 +16,9 @@ from ..sdk.transport import path_parameters
 # Commands of the shell itself; API names start with a capital letter, these do not.
 SHELL_COMMANDS = ("help", "output", "exit", "quit")
 OUTPUT_FORMATS = ("json", "compact", "table")
+# Options of the aios-cli command itself, valid only before the API name.
+CLI_VALUE_OPTIONS = ("--host", "--port", "--context-path", "--output", "--timeout", "--config")
+CLI_OPTIONS = (*CLI_VALUE_OPTIONS, "--help", "-h", "--version")
 
 # Query parameters given as `name=value`; every other argument of a query is a condition.
 QUERY_OPTIONS = tuple(name for name in QUERY_PARAMETERS if name != "conditions")

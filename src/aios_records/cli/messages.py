@@ -35,6 +35,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "'{condition}' 既不是查询选项也不是查询条件：其中没有操作符。"
                  "请写成 字段<操作符>值，操作符可以是 {operators}。",
     },
+    "option_after_api": {
+        "en_US": "'{option}' is an aios-cli option, and options go before the API name, "
+                 "as in: aios-cli {example} {api}",
+        "zh_CN": "'{option}' 是 aios-cli 的选项，选项要写在 API 名称之前，例如：aios-cli {example} {api}",
+    },
+    "help_after_api": {
+        "en_US": "'{option}' is an aios-cli option, not a parameter of {api}. To list the "
+                 "parameters of {api}, run: aios-cli help {api}",
+        "zh_CN": "'{option}' 是 aios-cli 的选项，不是 {api} 的参数。要查看 {api} 的参数，"
+                 "请运行：aios-cli help {api}",
+    },
+    "option_after_api_output": {
+        "en_US": "'{option}' is an aios-cli option, and options go before the API name, "
+                 "as in: aios-cli {example} {api}. In the interactive shell, set the output "
+                 "format with the output command instead, such as: output compact",
+        "zh_CN": "'{option}' 是 aios-cli 的选项，选项要写在 API 名称之前，例如：aios-cli {example} "
+                 "{api}。在交互式 shell 中，请改用 output 命令设置输出格式，例如：output compact",
+    },
     "no_field": {
         "en_US": "The condition '{condition}' has no field name before '{operator}'.",
         "zh_CN": "条件 '{condition}' 在 '{operator}' 之前缺少字段名。",
@@ -166,6 +184,18 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "that --host, --port and --context-path point at it.",
         "zh_CN": "请求 {url} 失败：{error}。请确认服务器正在运行，且 --host、--port 和 "
                  "--context-path 指向该服务器。",
+    },
+    "server_unreachable": {
+        "en_US": "Cannot reach the server at {address}: {error}. Check that the server is "
+                 "running and that --host and --port point at it.",
+        "zh_CN": "无法连接 {address} 上的服务器：{error}。请确认服务器正在运行，"
+                 "且 --host 和 --port 指向该服务器。",
+    },
+    "state_unusable": {
+        "en_US": "Cannot use the state directory {path} for the saved session and history: "
+                 "{error}. Make it a directory you can write, or set XDG_STATE_HOME to one.",
+        "zh_CN": "无法使用状态目录 {path} 保存会话和历史记录：{error}。"
+                 "请确保它是可写的目录，或将 XDG_STATE_HOME 设为可写的目录。",
     },
     "no_inventories": {
         "en_US": "(no inventories)",

@@ -151,6 +151,7 @@ def parse_words(words: Sequence[str]) -> Command:
         if suggestion:
             raise UsageError("unknown_command_hint", command=name, suggestion=suggestion)
         raise UsageError("unknown_command", command=name)
+    _reject_options(spec, arguments)
     if spec.kind == "query":
         return ApiCommand(spec, _query_values(spec, arguments))
     return ApiCommand(spec, _write_values(spec, arguments))
@@ -162,6 +163,28 @@ def parse_call(line: str) -> ApiCall:
     if not isinstance(command, ApiCommand):
         raise ValueError(f"{line!r} is not an API call")
     return command.to_call()
+
+
+def _reject_options(spec: ApiSpec, arguments: list[str]) -> None:
+    """Raise a usage error for an aios-cli option typed after the API name.
+
+    Read as a condition, `--output` would be rejected for having no operator,
+    which does not tell the user what is wrong.
+    """
+    for index, word in enumerate(arguments):
+        option, separator, _ = word.partition("=")
+        if option not in catalog.CLI_OPTIONS:
+            continue
+        example = word
+        following = arguments[index + 1:index + 2]
+        if not separator and option in catalog.CLI_VALUE_OPTIONS and following:
+            example = f"{word} {following[0]}"
+        key = "option_after_api"
+        if option in ("--help", "-h"):
+            key = "help_after_api"
+        elif option == "--output":
+            key = "option_after_api_output"
+        raise UsageError(key, option=option, api=spec.name, example=example)
 
 
 def _suggestion(name: str) -> str:

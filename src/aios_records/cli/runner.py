@@ -1,13 +1,15 @@
 """Run parsed commands against one server: call the SDK, keep the session, print the result.
 
 Exit statuses: 0 for success, 1 for a failed call (an error reply, no
-session, an unreachable server), 2 for a usage error (an unknown command or
+session, an unreachable server, a state directory that cannot be used),
+2 for a usage error (an unknown command or
 parameter, a malformed value).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -22,7 +24,7 @@ from .help import api_help, general_help
 from .messages import UsageError, accept_language, text
 from .output import format_error, format_reply
 from .parser import ApiCommand, Command, ShellCommand, parse_line, parse_words
-from .sessions import SavedSession, SessionStore
+from .sessions import SavedSession, SessionStore, StateDirectoryError
 
 log = logging.getLogger("aios_records.cli")
 
@@ -86,6 +88,9 @@ class Runner:
             return self._api_command(command)
         except UsageError as error:
             return self._usage_error(error)
+        except StateDirectoryError as error:
+            return self._failure(text("state_unusable", path=error.directory,
+                                      error=error.error.strerror or error.error))
 
     # -- shell commands -------------------------------------------------------
 
@@ -139,10 +144,10 @@ class Runner:
         if catalog.SESSION_PATH_PARAMETER in path_parameters(spec) \
                 and catalog.SESSION_PATH_PARAMETER not in path_params:
             if session_id is None:
-                return self._failure(text("not_logged_in"))
+                return self._not_logged_in()
             path_params[catalog.SESSION_PATH_PARAMETER] = session_id
         if spec.needs_session and session_id is None:
-            return self._failure(text("not_logged_in"))
+            return self._not_logged_in()
 
         self.client.session_id = session_id if spec.needs_session else None
         try:
@@ -158,6 +163,9 @@ class Runner:
         except httpx.TimeoutException:
             return self._failure(text("timed_out", url=self.config.base_url,
                                       seconds=f"{self.config.timeout:g}"))
+        except httpx.ConnectError as error:
+            return self._failure(text("server_unreachable", address=self._address(),
+                                      error=error))
         except httpx.HTTPError as error:
             return self._failure(text("connect_failed", url=self.config.base_url, error=error))
 
@@ -181,6 +189,28 @@ class Runner:
         elif api == "ValidateSession" and ends_saved and reply.get("valid") is False:
             self.store.clear(server)
             self._print_error(text("session_cleared"))
+
+    def _not_logged_in(self) -> int:
+        """Report the missing session, or the unreachable server when nothing listens there.
+
+        Without a session no request is sent, so a TCP connect is the only way
+        to tell "log in first" from "the server is not running".
+        """
+        host = self.config.host.strip("[]")
+        try:
+            with socket.create_connection((host, self.config.port),
+                                          timeout=self.config.timeout):
+                pass
+        except OSError as error:
+            return self._failure(text("server_unreachable", address=self._address(),
+                                      error=error.strerror or error))
+        return self._failure(text("not_logged_in"))
+
+    def _address(self) -> str:
+        host = self.config.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"{host}:{self.config.port}"
 
     # -- printing -------------------------------------------------------------
 

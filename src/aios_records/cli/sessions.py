@@ -26,6 +26,18 @@ FILE_MODE = 0o600
 DIRECTORY_MODE = 0o700
 
 
+class StateDirectoryError(Exception):
+    """The state directory or a file in it cannot be read or written.
+
+    `directory` is the state directory and `error` the OSError that was raised.
+    """
+
+    def __init__(self, directory: Path, error: OSError) -> None:
+        super().__init__(f"{directory}: {error}")
+        self.directory = directory
+        self.error = error
+
+
 @dataclass(frozen=True)
 class SavedSession:
     uuid: str
@@ -66,6 +78,8 @@ class SessionStore:
             content = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return {}
+        except OSError as error:
+            raise StateDirectoryError(self.path.parent, error) from None
         try:
             sessions = json.loads(content).get("sessions")
         except (ValueError, AttributeError):
@@ -75,9 +89,12 @@ class SessionStore:
         return sessions if isinstance(sessions, dict) else {}
 
     def _write(self, sessions: dict) -> None:
-        self.path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            self.path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        except OSError as error:
+            raise StateDirectoryError(self.path.parent, error) from None
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
                 # The mode of os.open is reduced by the umask; 0600 must hold regardless.

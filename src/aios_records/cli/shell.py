@@ -14,18 +14,19 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
 from .. import __version__
+from .catalog import CLI_VALUE_OPTIONS
 from .completer import CommandCompleter
 from .config import CliConfig, config_file_path, load_config, state_directory
 from .messages import UsageError, text
 from .runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Runner
-from .sessions import DIRECTORY_MODE, FILE_MODE
+from .sessions import DIRECTORY_MODE, FILE_MODE, StateDirectoryError
 
 # 128 + SIGINT, the status a shell reports for a command stopped by Ctrl-C.
 EXIT_INTERRUPTED = 130
 
-# Options that take a value, by the setting they set.
-_VALUE_OPTIONS = {"--host": "host", "--port": "port", "--context-path": "context_path",
-                  "--output": "output", "--timeout": "timeout", "--config": "config"}
+# Options that take a value, by the setting they set (`--context-path` sets `context_path`).
+_VALUE_OPTIONS = {option: option.removeprefix("--").replace("-", "_")
+                  for option in CLI_VALUE_OPTIONS}
 
 
 def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
@@ -70,8 +71,14 @@ def _run(arguments: list[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) ->
             return runner.run_words(words)
         if not interactive:
             return run_lines(runner, stdin)
+        try:
+            shell = Shell(runner)
+        except StateDirectoryError as error:
+            print(text("state_unusable", path=error.directory,
+                       error=error.error.strerror or error.error), file=stderr)
+            return EXIT_FAILED
         print(text("welcome", url=config.base_url), file=stderr)
-        return Shell(runner).run()
+        return shell.run()
     finally:
         runner.close()
 
@@ -145,8 +152,11 @@ class SafeHistory(FileHistory):
     """A history file with mode 0600 that does not store lines with a password in them."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        try:
+            path.parent.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        except OSError as error:
+            raise StateDirectoryError(path.parent, error) from None
         os.close(descriptor)
         super().__init__(str(path))
 

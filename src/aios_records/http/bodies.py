@@ -6,6 +6,7 @@ import anyio
 import orjson
 from starlette.requests import Request
 
+from ..apis import API_SPECS
 from ..errors import PlainTextError, invalid_argument
 from ..writes.validation import reject_nul
 
@@ -34,11 +35,21 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def body_example(*api_names: str) -> str:
+    """Return the body shape of these APIs for error details, such as {"param":{...}}.
+
+    A route shared by several APIs, such as ShareResource and
+    RevokeResourceSharing, lists each body key.
+    """
+    return " / ".join('{"%s":{...}}' % API_SPECS[name].body_key for name in api_names)
+
+
 def parse_json_object(raw: bytes, example: str = '{"params":{...}}') -> dict:
     """Parse a body as a JSON object; SYS.1007 when it is anything else.
 
     Content-Type is not checked, as ZStack does not check it. `example` is
-    the body shape that the error details suggest, such as the API's body key.
+    the body shape that the error details suggest; routes pass
+    `body_example(...)` so that it names the API's own body key.
     """
     try:
         body = orjson.loads(raw)

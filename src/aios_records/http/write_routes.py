@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from ..resources import RESOURCES, Resource
 from ..writes.service import WriteService
-from .bodies import parse_json_object, read_body
+from .bodies import body_example, parse_json_object, read_body
 from .envelopes import success_response
 
 
@@ -34,7 +34,8 @@ class WriteRoutes:
 
             def run():
                 visibility = self.api.authorize(request, context)
-                return self.service.create(resource, parse_json_object(raw), visibility)
+                body = parse_json_object(raw, example=body_example(resource.writes.create_api))
+                return self.service.create(resource, body, visibility)
 
             return self._inventory_response(resource, await run_in_threadpool(run))
 
@@ -46,8 +47,9 @@ class WriteRoutes:
 
             def run():
                 visibility = self.api.authorize(request, context)
-                return self.service.update(resource, request.path_params["uuid"],
-                                           parse_json_object(raw), visibility)
+                body = parse_json_object(raw, example=body_example(resource.writes.update_api))
+                return self.service.update(resource, request.path_params["uuid"], body,
+                                           visibility)
 
             return self._inventory_response(resource, await run_in_threadpool(run))
 

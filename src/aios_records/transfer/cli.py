@@ -20,6 +20,8 @@ from ..commands import (
     configure_logging,
     data_dir_option,
     database_url_option,
+    make_directory,
+    open_database,
     resolve_storage,
 )
 from .. import i18n
@@ -69,7 +71,7 @@ def import_command(files: tuple[Path, ...], database_url: str | None, data_dir: 
     """
     configure_logging("warning")
     _, database_url = resolve_storage(data_dir, database_url)
-    engine = database.create_engine(database_url)
+    engine = open_database(database_url)
     database.upgrade(engine)
     resource = RESOURCES[type_name] if type_name else None
     zone = ZoneInfo(time_zone)
@@ -178,9 +180,9 @@ def export_command(output_dir: Path, database_url: str | None, data_dir: Path | 
     """
     configure_logging("warning")
     _, database_url = resolve_storage(data_dir, database_url)
-    engine = database.create_engine(database_url)
+    make_directory(output_dir, "'--output-dir'", mode=0o777)
+    engine = open_database(database_url)
     database.upgrade(engine)
-    output_dir.mkdir(parents=True, exist_ok=True)
     zone = ZoneInfo(time_zone)
 
     for name in dict.fromkeys(type_names or RESOURCES):
