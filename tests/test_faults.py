@@ -487,7 +487,7 @@ def test_kill_during_import(tmp_path):
                "--database-url", url, "--time-zone", "UTC", "--owner", "importer", str(path)]
 
     # On a terminal the import draws a progress bar by bytes read, updated
-    # after every batch, which tells when to kill it.
+    # after every batch. The test reads that bar to pick the moment of the kill.
     terminal, import_side = pty.openpty()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=import_side)
     os.close(import_side)
@@ -881,7 +881,7 @@ SESSION_TIMEOUT_S = 600
 
 
 class FrozenClock(Clock):
-    """A Clock that stands still, so only the test's offset moves the time."""
+    """A Clock that does not advance by itself, so only the test's offset changes the time."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -1040,7 +1040,7 @@ def age_sessions(url: str, sessions: list[str], seconds_left: int) -> None:
 
 @pytest.mark.parametrize("path", [MODELS, f"{MODELS}/{'0' * 32}", CENTERS])
 def test_renewals_with_pool_exhausted(make_server, path):
-    """A request that holds a pooled connection renews its session without taking another.
+    """A request that has a pooled connection renews its session without taking another.
 
     Taking a second connection could deadlock: with every connection held by
     a request waiting for one more, none returns until the pool timeout (30 s).

@@ -3,8 +3,8 @@
 Each case checks the documented reply (status, error code, and the details
 or plain text naming the value). After every case the `unchanged` fixture
 checks that every table has the same rows as before and that a normal query
-still works, so a case that crashed the server, leaked a write or corrupted a
-row fails even when its own reply looked right. Cases that must write (to
+still works. A case that crashed the server, leaked a write or corrupted a
+row therefore fails even when its own reply looked right. Cases that must write (to
 show that a hostile value is stored verbatim) delete what they wrote.
 
 `test_hostile_input.py` pins single bugs; this file covers the input classes:

@@ -24,7 +24,7 @@ SCRYPT_P = 1
 SCRYPT_MAXMEM = 64 * 1024 * 1024
 _KEY_BYTES = 32
 
-# Hashes computed at the same time in one process. Each holds a 16 MiB buffer
+# Hashes computed at the same time in one process. Each takes a 16 MiB buffer
 # from OpenSSL, and the server runs logins in up to 40 threads: 64 clients
 # logging in at once held about 650 MiB (bench/soak.py on SQLite). scrypt
 # keeps a core busy, so more hashes than cores at once add memory, not speed.

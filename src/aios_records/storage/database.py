@@ -238,9 +238,9 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 @contextlib.contextmanager
 def write_transaction_on(connection: sa.Connection) -> Iterator[sa.Connection]:
-    """Run a write transaction, as `write_transaction` does, on a connection the caller holds.
+    """Run a write transaction, as `write_transaction` does, on a connection the caller has checked out.
 
-    A caller that holds a pooled connection must not take a second one: when
+    A caller that has a pooled connection must not take a second one, because when
     every connection of the pool is held by a request waiting for another,
     none returns until the pool timeout. This ends the caller's open
     transaction, which must not have written anything, and afterwards gives
