@@ -13,6 +13,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from conftest import ADMIN_PASSWORD, database_url_for, free_port, insert_rows, run_cli
 
@@ -289,3 +290,37 @@ def test_new_database_created_by_serve(make_server):
     assert server.login().status == 200
     assert run_cli("db", "current", "--data-dir", str(server.data_dir)).stdout.strip() == (
         database.head_revision())
+
+
+# Statements that end another session of the same server, by connection id.
+END_CONNECTION = {
+    "postgresql": ("SELECT pg_backend_pid()", "SELECT pg_terminate_backend({id})"),
+    "mysql": ("SELECT CONNECTION_ID()", "KILL CONNECTION {id}"),
+}
+
+
+def test_write_on_dropped_connection_raises_database_error(tmp_path):
+    # The server can drop a pooled connection after the pool's ping and before
+    # the write sets its isolation level; that must surface as SQLAlchemy's
+    # OperationalError, which the HTTP layer answers as "database unavailable",
+    # and the dead connection must leave the pool.
+    engine = database.create_engine(database_url_for(tmp_path / "dropped"))
+    try:
+        if engine.dialect.name not in END_CONNECTION:
+            pytest.skip("SQLite writes set no isolation level on a connection")
+        ask_id, end = END_CONNECTION[engine.dialect.name]
+        with engine.connect() as victim, engine.connect() as killer:
+            victim_id = victim.exec_driver_sql(ask_id).scalar()
+            victim.rollback()
+            killer.exec_driver_sql(end.format(id=int(victim_id)))
+            killer.commit()
+
+            with pytest.raises(sa.exc.OperationalError):
+                with database.write_transaction_on(victim):
+                    pytest.fail("the write ran on a dropped connection")
+
+            assert victim.invalidated
+        with database.write_transaction(engine) as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        engine.dispose()

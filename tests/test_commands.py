@@ -273,6 +273,30 @@ def test_demo_seed_deterministic(tmp_path):
 # -- logs ---------------------------------------------------------------------
 
 
+POOL_RESET_FAILURE = """
+import sqlalchemy as sa
+from aios_records.commands import configure_logging
+configure_logging("info")
+engine = sa.create_engine("sqlite://", poolclass=sa.pool.QueuePool)
+raw = engine.raw_connection()
+raw.dbapi_connection.close()
+raw.close()
+"""
+
+
+def test_pool_reset_failure_logs_one_line():
+    # A database outage makes the pool fail to reset its dead connections;
+    # the log should say so in one line rather than print a traceback each time.
+    run = subprocess.run([sys.executable, "-c", POOL_RESET_FAILURE],
+                         capture_output=True, text=True, timeout=60)
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "ERROR sqlalchemy.pool" in lines[0]
+    assert lines[0].endswith("ProgrammingError: Cannot operate on a closed database.")
+
+
 def test_log_keeps_secrets_out(make_server, tmp_path):
     password = "Log-Test-Pass-9"
     server = make_server("--admin-password", password, "--log-level", "debug",

@@ -132,6 +132,26 @@ def _validate_zone(ctx, param, value: str | None) -> str:
     return zone
 
 
+class OneLinePoolErrors(logging.Filter):
+    """Fold SQLAlchemy pool tracebacks into one line of the same record.
+
+    While the database is down, the pool logs a full traceback for every
+    connection it fails to reset or close. Those failures are expected and
+    the request that met them is already logged with its id, so the line
+    keeps only the exception's type and message.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("sqlalchemy.pool") and record.exc_info:
+            error = record.exc_info[1]
+            if error is not None:
+                record.msg = f"{record.getMessage()}: {type(error).__name__}: {error}"
+                record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
@@ -139,6 +159,8 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(OneLinePoolErrors())
 
 
 def resolve_storage(data_dir: Path | None, database_url: str | None,

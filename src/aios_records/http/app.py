@@ -75,6 +75,14 @@ class RequestContext:
         )
 
 
+def database_failed(context: RequestContext, error: BaseException) -> ApiError:
+    """Log a failed database call of a request and return its SYS.1000 error."""
+    log.error("request %s: database error: %s", context.request_id, error)
+    return internal_error(
+        f"the database is unavailable or failed (request id {context.request_id}); "
+        "retry later, and see the server log")
+
+
 class Api:
     """Endpoints bound to one database and one set of settings."""
 
@@ -138,11 +146,12 @@ class Api:
                         f"{context.request_id}); free disk space or raise the size limit "
                         "(--sqlite-max-pages for SQLite), then retry")
                 else:
-                    log.error("request %s: database error: %s", context.request_id, exc.orig)
-                    error = internal_error(
-                        f"the database is unavailable or failed (request id "
-                        f"{context.request_id}); retry later, and see the server log")
+                    error = database_failed(context, exc.orig)
                 response = error_response(error, context.locale)
+            except self.engine.dialect.loaded_dbapi.Error as exc:
+                # A driver error that SQLAlchemy did not wrap, as from a statement
+                # it runs on the raw connection; the database failed, not this code.
+                response = error_response(database_failed(context, exc), context.locale)
             except Exception:
                 log.exception("request %s: unexpected error", context.request_id)
                 response = error_response(internal_error(

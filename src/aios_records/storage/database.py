@@ -231,7 +231,7 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
                 yield connection
         return
     with engine.connect() as connection:
-        connection.execution_options(isolation_level="READ COMMITTED")
+        _set_isolation(connection, "READ COMMITTED")
         with _locked_transaction(connection):
             yield connection
 
@@ -258,12 +258,31 @@ def write_transaction_on(connection: sa.Connection) -> Iterator[sa.Connection]:
             finally:
                 connection.execution_options(write=False)
         return
-    connection.execution_options(isolation_level="READ COMMITTED")
+    _set_isolation(connection, "READ COMMITTED")
     try:
         with _locked_transaction(connection):
             yield connection
     finally:
-        connection.execution_options(isolation_level=connection.default_isolation_level)
+        if not connection.invalidated:
+            _set_isolation(connection, connection.default_isolation_level)
+
+
+def _set_isolation(connection: sa.Connection, level: str) -> None:
+    """Set the isolation level of `connection`, raising driver errors as SQLAlchemy's.
+
+    SQLAlchemy runs the SET statement on the driver's cursor without its usual
+    error wrapping, so a connection the server dropped would raise the driver's
+    own OperationalError, which the HTTP layer does not know as a database
+    failure. The dead connection is invalidated so the pool does not hand it out again.
+    """
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        connection.execution_options(isolation_level=level)
+    except driver_error as error:
+        connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(
+            None, None, error, driver_error, connection_invalidated=True,
+            dialect=connection.dialect) from error
 
 
 @contextlib.contextmanager
