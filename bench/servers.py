@@ -89,8 +89,10 @@ def aios_records_command(database_url: str, data_dir: Path, port: int,
                   "--log-level", "warning"]
     if capture_file is None:
         return [sys.executable, "-m", "aios_records", "serve", *serve_args]
+    # The recorder listens to SQLAlchemy, which inline reads bypass; they run
+    # the same statements, compiled by SQLAlchemy for the same dialect.
     return [sys.executable, str(BENCH_DIR / "sql_capture.py"), "serve", str(capture_file),
-            *serve_args]
+            *serve_args, "--no-inline-reads"]
 
 
 def datasette_command(datasette: Path, sqlite_path: Path, port: int) -> list[str]:

@@ -333,9 +333,14 @@ def main() -> None:
               help="Maximum size of a SQLite database file, in pages of 4096 bytes "
                    "(PRAGMA max_page_count). Writes past it fail as on a full disk; "
                    "reads go on. [default: no limit]")
+@click.option("--inline-reads/--no-inline-reads", default=True, show_default=True,
+              envvar=_env("INLINE_READS"),
+              help="On SQLite, run short reads (GET by uuid, cached list queries) on the "
+                   "event loop instead of a query thread; statements that run long move "
+                   "to the threads.")
 def serve(host, port, context_path, database_url, data_dir, time_zone, locale, log_level,
           admin_password, demo, session_timeout, max_sessions, slow_query_ms, workers,
-          pool_size, sqlite_max_pages) -> None:
+          pool_size, sqlite_max_pages, inline_reads) -> None:
     """Serve the ZStack-compatible REST API."""
     import uvicorn
 
@@ -351,7 +356,7 @@ def serve(host, port, context_path, database_url, data_dir, time_zone, locale, l
         locale=locale, log_level=log_level, admin_password=admin_password, demo=demo,
         session_timeout=session_timeout, max_sessions=max_sessions,
         slow_query_ms=slow_query_ms, workers=workers, pool_size=pool_size,
-        sqlite_max_pages=sqlite_max_pages,
+        sqlite_max_pages=sqlite_max_pages, inline_reads=inline_reads,
     )
 
     engine = open_database(database_url, slow_query_ms=slow_query_ms,

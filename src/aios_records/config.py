@@ -60,6 +60,8 @@ class Settings:
     workers: int = 1
     pool_size: int = 8
     sqlite_max_pages: int | None = None
+    # Run short SQLite reads on the event loop (http/inline.py).
+    inline_reads: bool = True
 
     def to_json(self) -> str:
         """Serialize for worker processes, which rebuild the settings with `from_json`."""

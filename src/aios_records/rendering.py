@@ -80,12 +80,27 @@ def _inventory(row: Sequence, converters: list[tuple[str, Callable | None]]) -> 
     return inventory
 
 
+# Schemas of pages up to this many rows are kept once built; most replies are such pages.
+KEPT_SCHEMA_ROWS = 100
+
+
 def schema_bytes(inventory_class: str, count: int, first: int = 0) -> bytes:
     """Encode `"inventories[N]":"<class>"` entries for positions first..count-1, last first.
 
     Returns the entries without surrounding braces, so callers can stream a
     long schema in pieces.
     """
+    if count <= KEPT_SCHEMA_ROWS:
+        return _kept_schema_bytes(inventory_class, count, first)
+    return _schema_bytes(inventory_class, count, first)
+
+
+@lru_cache(maxsize=1024)
+def _kept_schema_bytes(inventory_class: str, count: int, first: int) -> bytes:
+    return _schema_bytes(inventory_class, count, first)
+
+
+def _schema_bytes(inventory_class: str, count: int, first: int) -> bytes:
     suffix = f']":"{inventory_class}"'
     return ",".join(
         f'"inventories[{i}{suffix}' for i in range(count - 1, first - 1, -1)

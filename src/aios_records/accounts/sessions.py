@@ -10,6 +10,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,7 +27,7 @@ log = logging.getLogger("aios_records.sessions")
 
 # Built once, because constructing this SELECT and its cache key costs more
 # CPU than running it, and every API request checks a session.
-_SESSION_LOOKUP = (
+SESSION_LOOKUP = (
     sa.select(session_table.c.accountUuid, session_table.c.expiredDate)
     .where(session_table.c.uuid == sa.bindparam("session_uuid"))
 )
@@ -127,7 +128,7 @@ class SessionManager:
         if not _may_exist(session_uuid):
             raise invalid_session()
         read_at = time.monotonic()
-        row = conn.execute(_SESSION_LOOKUP, {"session_uuid": session_uuid}).first()
+        row = conn.execute(SESSION_LOOKUP, {"session_uuid": session_uuid}).first()
         if row is None:
             raise invalid_session()
 
@@ -148,6 +149,24 @@ class SessionManager:
         if renewed - expired_date > self.renew_step:
             self._renew(conn, session_uuid, row.accountUuid, expired_date, now, read_at)
         return row.accountUuid
+
+    def current_account(self, session_uuid: str, row: Sequence | None) -> str | None:
+        """Judge a session row read elsewhere, without writing.
+
+        `row` holds the `accountUuid` and `expiredDate` columns of
+        `SESSION_LOOKUP` for `session_uuid`, or is None when no row matched.
+        Returns the account uuid of a live session that needs no renewal,
+        None when the session must be renewed or removed (call `check`), and
+        raises ID.1001 for an unknown session.
+        """
+        if row is None or not _may_exist(session_uuid):
+            raise invalid_session()
+        account_uuid, stored_expiry = row
+        expired_date = from_db_time(stored_expiry)
+        now = self.clock.now()
+        if expired_date <= now or now + self.timeout - expired_date > self.renew_step:
+            return None
+        return account_uuid
 
     def _renew(self, conn: sa.Connection, session_uuid: str, account_uuid: str,
                expired_date: datetime, now: datetime, read_at: float) -> None:

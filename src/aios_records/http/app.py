@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
-import secrets
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -30,6 +31,7 @@ from ..clock import Clock
 from ..config import SESSION_CLEANUP_INTERVAL, Settings
 from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
 from ..storage.database import is_storage_full
+from ..storage.direct import SqliteDirectReader
 from ..query.engine import QueryCompiler
 from ..query.language import parse_query
 from ..query.visibility import Visibility
@@ -47,6 +49,7 @@ from .envelopes import (
     success_response,
 )
 from .querystring import parse_query_string
+from .inline import InlineQueries
 from .replies import execute
 from .identity_routes import IdentityRoutes
 from .openapi import DOCUMENT_PATH, openapi_bytes
@@ -67,12 +70,20 @@ class RequestContext:
     """Per-request facts that logging and error rendering need."""
 
     def __init__(self, request: Request, default_locale: str) -> None:
-        self.request_id = secrets.token_hex(4)
+        # Request ids only tell log lines apart, so they need no cryptographic
+        # source; `secrets` would cost a system call per request.
+        self.request_id = f"{random.getrandbits(32):08x}"
         self.account_uuid: str | None = None
-        self.locale = (
-            i18n.locale_from_accept_language(request.headers.get("accept-language"))
-            or default_locale
-        )
+        # Whether the event loop read the reply itself (http/inline.py).
+        self.served_inline = False
+        self._request = request
+        self._default_locale = default_locale
+
+    @functools.cached_property
+    def locale(self) -> str:
+        """The request's Accept-Language locale, else the server's; read only for errors."""
+        return (i18n.locale_from_accept_language(self._request.headers.get("accept-language"))
+                or self._default_locale)
 
 
 def database_failed(context: RequestContext, error: BaseException) -> ApiError:
@@ -98,6 +109,27 @@ class Api:
         # these threads, as it does for every ThreadPoolExecutor.
         self.query_executor = concurrent.futures.ThreadPoolExecutor(
             QUERY_THREADS, thread_name_prefix="aios-records-query")
+        # Set by `start_inline_reads` inside the running event loop.
+        self.inline: InlineQueries | None = None
+
+    def start_inline_reads(self) -> None:
+        """Serve short SQLite reads on the event loop, when the settings allow it.
+
+        An in-memory database is private to one connection, so it is read
+        through the pool only.
+        """
+        url = self.engine.url
+        if (not self.settings.inline_reads or url.get_backend_name() != "sqlite"
+                or url.database in (None, "", ":memory:")):
+            return
+        reader = SqliteDirectReader(self.engine, self.settings.slow_query_ms)
+        self.inline = InlineQueries(reader, self.sessions, self.renderer)
+        log.info("short SQLite reads run on the event loop")
+
+    def stop_inline_reads(self) -> None:
+        if self.inline is not None:
+            self.inline.reader.close()
+            self.inline = None
 
     # -- plumbing -------------------------------------------------------------
 
@@ -160,10 +192,10 @@ class Api:
 
             if request_log.isEnabledFor(logging.DEBUG):
                 request_log.debug(
-                    "%s %s %d %.1fms account=%s request=%s",
+                    "%s %s %d %.1fms account=%s request=%s%s",
                     request.method, log_path or request.url.path, response.status_code,
                     (time.perf_counter() - started) * 1000, context.account_uuid or "-",
-                    context.request_id,
+                    context.request_id, " inline" if context.served_inline else "",
                 )
             return response
 
@@ -196,6 +228,14 @@ class Api:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             query = parse_query(parse_query_string(request.scope["query_string"]))
+            # A request too long for the compiler's caches is compiled in a thread.
+            if self.inline is not None and self.compiler.caches(query):
+                body = self.inline.reply(
+                    session_uuid, context,
+                    lambda visibility: self.compiler.compile(resource, query, visibility))
+                if body is not None:
+                    context.served_inline = True
+                    return json_response(body)
 
             def run():
                 conn = self.engine.connect()
@@ -222,6 +262,13 @@ class Api:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             uuid = request.path_params["uuid"]
+            if self.inline is not None:
+                body = self.inline.reply(
+                    session_uuid, context,
+                    lambda visibility: self.compiler.compile_get(resource, uuid, visibility))
+                if body is not None:
+                    context.served_inline = True
+                    return json_response(body)
 
             def run():
                 with self.engine.connect() as conn:
@@ -361,10 +408,12 @@ def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None
                  settings.host, settings.port, settings.context_path, settings.time_zone,
                  settings.locale)
         cleaner = asyncio.create_task(_clean_sessions(api.sessions))
+        api.start_inline_reads()
         try:
             yield
         finally:
             cleaner.cancel()
+            api.stop_inline_reads()
             api.query_executor.shutdown(wait=False)
             log.info("aios-records stopped")
 

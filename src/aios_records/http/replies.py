@@ -9,7 +9,7 @@ Count and rows are read in one transaction (one snapshot), so they agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -44,6 +44,15 @@ def _head(compiled: CompiledQuery, total: int | None, page_rows: int) -> Iterato
         yield b',"total":%d' % total
 
 
+def page_body(compiled: CompiledQuery, total: int | None, rows: Sequence[Sequence] | None,
+              renderer: InventoryRenderer) -> bytes:
+    """Build the whole reply of a page read at once; `rows` is None for `count=true`."""
+    if rows is None:
+        return b"".join(_head(compiled, total, 0)) + b"}"
+    return (b"".join(_head(compiled, total, len(rows))) + b',"inventories":'
+            + renderer.render_rows(rows, compiled.fields) + b"}")
+
+
 def execute(conn: sa.Connection, compiled: CompiledQuery,
             renderer: InventoryRenderer) -> Reply:
     """Run `compiled` on `conn`; the caller closes `conn` unless a stream is returned."""
@@ -51,7 +60,7 @@ def execute(conn: sa.Connection, compiled: CompiledQuery,
     total = (conn.execute(compiled.count, parameters).scalar_one()
              if compiled.count is not None else None)
     if compiled.rows is None:
-        return Reply(body=b"".join(_head(compiled, total, 0)) + b"}")
+        return Reply(body=page_body(compiled, total, None, renderer))
 
     page_rows = None
     if compiled.limit > CHUNK_ROWS:
@@ -61,10 +70,8 @@ def execute(conn: sa.Connection, compiled: CompiledQuery,
             sa.select(sa.func.count()).select_from(compiled.rows.subquery()), parameters
         ).scalar_one()
     if page_rows is None or page_rows <= CHUNK_ROWS:
-        first = conn.execute(compiled.rows, parameters).fetchall()
-        rows = renderer.render_rows(first, compiled.fields)
-        return Reply(body=b"".join(_head(compiled, total, len(first)))
-                     + b',"inventories":' + rows + b"}")
+        rows = conn.execute(compiled.rows, parameters).fetchall()
+        return Reply(body=page_body(compiled, total, rows, renderer))
 
     # psycopg and PyMySQL read a whole result into memory unless it comes
     # from a server-side cursor, which `stream_results` selects. SQLite reads

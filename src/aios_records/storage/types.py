@@ -231,6 +231,13 @@ class UtcTimestamp(sa.types.TypeDecorator):
             return dialect.type_descriptor(sa.String(19))
         return dialect.type_descriptor(sa.DateTime())
 
+    def bind_processor(self, dialect):
+        # SQLite stores the text as it comes, so it needs no conversion call.
+        return None if dialect.name == "sqlite" else super().bind_processor(dialect)
+
+    def result_processor(self, dialect, coltype):
+        return None if dialect.name == "sqlite" else super().result_processor(dialect, coltype)
+
     def process_bind_param(self, value, dialect):
         if dialect.name == "sqlite" or not isinstance(value, str):
             return value

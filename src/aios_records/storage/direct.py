@@ -1,0 +1,177 @@
+"""Short SQLite reads run on the event loop, through the driver, without SQLAlchemy.
+
+A GET by uuid or a page of an indexed list costs SQLite a few microseconds,
+while a thread hand-off and SQLAlchemy's statement machinery cost several
+times that. `SqliteDirectReader` runs such reads on one driver connection
+of its own, as SQL that SQLAlchemy compiled once per statement.
+
+Only reads that stay short run here, because the event loop serves every
+other request meanwhile:
+
+- the connection has no busy timeout, so a locked database fails at once;
+- SQLite aborts a statement after `STEP_BUDGET` virtual-machine steps (its
+  progress handler), and that statement is not tried here again;
+- the connection may not write (`PRAGMA query_only`).
+
+Each of these raises `NotServedHere`, and the caller runs the request on the
+usual path instead. WAL mode lets these reads run beside writers.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+log = logging.getLogger("aios_records.storage")
+slow_log = logging.getLogger("aios_records.slow_query")
+
+# SQLite virtual-machine steps a statement may take before it is aborted.
+# On the benchmark's 1,000,000-record world a GET by uuid took about 40 steps
+# and a page of 100 rows about 1,100. A recursive CTE ran 200,000 steps in
+# about 3 ms on a 2-core VM; other statements step at other speeds.
+STEP_BUDGET = 200_000
+# Steps between two calls of the progress handler. SQLite counts them per
+# prepared statement across its executions, not per execution, so the handler
+# counts calls since the current execution began.
+STEPS_PER_TICK = 1000
+# Prepared statements kept, the least recently used dropped first.
+PREPARED_CACHE_SIZE = 512
+
+
+class NotServedHere(Exception):
+    """The read cannot run on the event loop; run it on the usual path."""
+
+
+@dataclass
+class PreparedRead:
+    """One SELECT as driver SQL, its parameter order and its value converters."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: Mapping[str, object]
+    bind_processors: Mapping[str, Callable]
+    result_processors: tuple[Callable | None, ...]
+    # Cleared when the statement ran past the step budget once.
+    short: bool = field(default=True)
+
+    def arguments(self, values: Mapping[str, object]) -> list[object]:
+        """Return the positional driver arguments for `values` and the built-in defaults."""
+        arguments = []
+        for name in self.names:
+            value = values[name] if name in values else self.defaults[name]
+            process = self.bind_processors.get(name)
+            arguments.append(process(value) if process is not None and value is not None
+                             else value)
+        return arguments
+
+    def convert(self, rows: list[tuple]) -> list[tuple]:
+        """Apply the column types' result conversions, as SQLAlchemy would."""
+        processors = self.result_processors
+        if not any(processors):
+            return rows
+        return [tuple(value if process is None or value is None else process(value)
+                      for process, value in zip(processors, row)) for row in rows]
+
+
+def prepare(statement: sa.Select, dialect: sa.Dialect) -> PreparedRead:
+    """Compile `statement` once for `dialect`'s driver, with positional parameters."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    if "POSTCOMPILE" in compiled.string:
+        # Expanding IN lists are rendered per execution; they stay with SQLAlchemy.
+        return PreparedRead(compiled.string, names, {}, {}, (), short=False)
+    bind_processors = {}
+    for name in names:
+        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            bind_processors[name] = process
+    result_processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in statement.selected_columns
+    )
+    return PreparedRead(compiled.string, names, compiled.params, bind_processors,
+                        result_processors)
+
+
+class SqliteDirectReader:
+    """Runs prepared reads on one SQLite connection owned by the event loop's thread."""
+
+    def __init__(self, engine: sa.Engine, slow_query_ms: float | None = None) -> None:
+        self.dialect = engine.dialect
+        self.slow_query_s = None if slow_query_ms is None else slow_query_ms / 1000
+        cargs, cparams = engine.dialect.create_connect_args(engine.url)
+        cparams = {**cparams, "timeout": 0, "check_same_thread": False,
+                   "isolation_level": None}
+        self.connection: sqlite3.Connection = sqlite3.connect(*cargs, **cparams)
+        self.connection.execute("PRAGMA query_only=ON")
+        self.connection.execute("PRAGMA busy_timeout=0")
+        self._ticks = 0
+        self.connection.set_progress_handler(self._tick, STEPS_PER_TICK)
+        self._prepared: OrderedDict[int, tuple[sa.Select, PreparedRead]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def prepared(self, statement: sa.Select) -> PreparedRead:
+        """Return the prepared form of `statement`, kept by the statement's identity."""
+        key = id(statement)
+        with self._lock:
+            entry = self._prepared.get(key)
+            if entry is not None and entry[0] is statement:
+                self._prepared.move_to_end(key)
+                return entry[1]
+        read = prepare(statement, self.dialect)
+        with self._lock:
+            # The statement is kept beside its prepared form, so its id is not reused.
+            self._prepared[key] = (statement, read)
+            while len(self._prepared) > PREPARED_CACHE_SIZE:
+                self._prepared.popitem(last=False)
+        return read
+
+    def begin(self) -> None:
+        """Open a read transaction, so the statements that follow see one snapshot."""
+        try:
+            self.connection.execute("BEGIN")
+        except sqlite3.Error as error:
+            raise NotServedHere(str(error)) from error
+
+    def end(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+    def fetch(self, read: PreparedRead, values: Mapping[str, object]) -> list[tuple]:
+        """Run `read` and return its converted rows; raise NotServedHere when it cannot run here."""
+        if not read.short:
+            raise NotServedHere("the statement ran long before")
+        self._ticks = 0
+        started = time.perf_counter()
+        try:
+            rows = self.connection.execute(read.sql, read.arguments(values)).fetchall()
+        except sqlite3.OperationalError as error:
+            if str(error) == "interrupted":
+                read.short = False
+                log.info("a read ran past %d SQLite steps; it runs in a query thread from now "
+                         "on: %s", STEP_BUDGET, read.sql)
+            raise NotServedHere(str(error)) from error
+        except sqlite3.Error as error:
+            raise NotServedHere(str(error)) from error
+        elapsed_s = time.perf_counter() - started
+        if self.slow_query_s is not None and elapsed_s >= self.slow_query_s:
+            # As the pooled connections log them: the statement, never its values.
+            slow_log.warning("slow query took %.1f ms on the event loop: %s", elapsed_s * 1000,
+                             " ".join(read.sql.split()))
+        return read.convert(rows)
+
+    def _tick(self) -> int:
+        """Count SQLite's progress calls; a true value makes SQLite abort the statement."""
+        self._ticks += 1
+        return self._ticks * STEPS_PER_TICK > STEP_BUDGET
+
+    def close(self) -> None:
+        self.connection.close()
+

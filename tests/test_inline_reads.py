@@ -1,0 +1,214 @@
+"""Short SQLite reads on the event loop (`serve --inline-reads`, the default).
+
+The inline path must change cost only: every reply equals the one the query
+threads give (`--no-inline-reads`) for the same database, and whatever the
+inline path cannot serve falls back to the threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import ADMIN_PASSWORD, TEST_BACKEND, Server, run_cli, sha512, start_server
+
+from aios_records.accounts.sessions import SESSION_LOOKUP
+from aios_records.demo import EXAMPLE_MODEL_UUID, EXAMPLE_RECORD_UUID
+from aios_records.storage import database
+from aios_records.storage.direct import STEP_BUDGET, NotServedHere, SqliteDirectReader
+
+pytestmark = pytest.mark.skipif(TEST_BACKEND != "sqlite",
+                                reason=f"inline reads are SQLite's; this run uses {TEST_BACKEND}")
+
+RECORDS = "/v1/ai/trained-model/records"
+MODELS = "/v1/ai/models"
+ACCOUNTS = "/v1/accounts"
+SHARING = "/v1/accounts/resources/actions"
+
+# Requests whose replies both paths must give alike, errors included.
+REQUESTS = [
+    f"{RECORDS}/{EXAMPLE_RECORD_UUID}",
+    f"{RECORDS}/00000000000000000000000000000000",
+    f"{RECORDS}?limit=3",
+    f"{RECORDS}?q=modelUuid={EXAMPLE_MODEL_UUID}&limit=5",
+    f"{RECORDS}?q=createDate>2025-06-01&sort=-createDate&limit=4&start=2",
+    f"{RECORDS}?q=createDate>2025-06-01%2000:00:00.5&limit=2",
+    f"{RECORDS}?count=true",
+    f"{RECORDS}?q=createDate<2025-06-01&count=true",
+    f"{RECORDS}?replyWithCount=true&limit=2&fields=uuid,createDate",
+    f"{RECORDS}?q=sourceModel.name~=Qwen%&limit=3",
+    f"{RECORDS}?q=uuid?={EXAMPLE_RECORD_UUID},ffffffffffffffffffffffffffffffff",
+    f"{RECORDS}?q=uuid=null",
+    f"{RECORDS}?limit=0",
+    f"{RECORDS}?q=noSuchField=1",
+    f"{RECORDS}?q=createDate>yesterday",
+    f"{MODELS}?q=name~=%25&limit=2&sort=name",
+    f"{MODELS}/{EXAMPLE_MODEL_UUID}",
+    f"{ACCOUNTS}?limit=5",
+]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> tuple[Server, Server, dict[str, str]]:
+    """Two servers over one demo database: inline reads on, and off."""
+    data_dir = tmp_path_factory.mktemp("inline")
+    run_cli("demo-data", "--data-dir", str(data_dir), "--records", "300", "--seed", "3",
+            "--admin-password", ADMIN_PASSWORD)
+    inline = start_server(data_dir, "--log-level", "debug")
+    threads = start_server(data_dir, "--log-level", "debug", "--no-inline-reads")
+    try:
+        admin = inline.login_session()
+        name, password = "inline-team", "Inline-Team-Pass-1"
+        created = inline.request("POST", ACCOUNTS, body=json.dumps(
+            {"params": {"name": name, "password": sha512(password)}}), session=admin)
+        assert created.status == 200, created.text
+        shared = inline.request("PUT", SHARING, body=json.dumps(
+            {"shareResource": {"resourceUuids": [EXAMPLE_RECORD_UUID], "toPublic": True}}),
+            session=admin)
+        assert shared.status == 200, shared.text
+        sessions = {"admin": admin, "normal": inline.login_session(name, password)}
+        yield inline, threads, sessions
+    finally:
+        inline.stop()
+        threads.stop()
+
+
+def request_lines(server: Server) -> list[str]:
+    return [line for line in server.log_text().splitlines() if "aios_records.requests" in line]
+
+
+@pytest.mark.parametrize("who", ["admin", "normal"])
+def test_inline_replies_equal_thread_replies(pair, who):
+    inline, threads, sessions = pair
+    session = sessions[who]
+
+    for path in REQUESTS:
+        # The second round meets the statements in the compiler's caches.
+        for _ in range(2):
+            ours = inline.get(path, session=session)
+            theirs = threads.get(path, session=session)
+
+            assert (ours.status, ours.body) == (theirs.status, theirs.body), path
+
+
+def test_inline_path_is_taken(pair):
+    inline, threads, sessions = pair
+    path = f"{RECORDS}?q=modelUuid={EXAMPLE_MODEL_UUID}&limit=5"
+    for server in (inline, threads):
+        for _ in range(3):
+            assert server.get(path, session=sessions["admin"]).status == 200
+
+    def served_inline(server: Server) -> int:
+        return sum(line.endswith(" inline") for line in request_lines(server))
+
+    assert served_inline(inline) >= 2
+    assert served_inline(threads) == 0
+
+
+def test_unknown_session_rejected_inline(pair):
+    inline, _, _ = pair
+    for token in ("0" * 32, "short", "%00" * 3):
+        reply = inline.get(f"{RECORDS}/{EXAMPLE_RECORD_UUID}", session=token)
+
+        assert reply.status in (400, 503), reply.text
+        if reply.status == 503:
+            assert reply.json()["error"]["code"] == "ID.1001"
+
+
+def test_write_seen_by_next_inline_read(pair):
+    inline, _, sessions = pair
+    admin = sessions["admin"]
+    before = inline.get(f"{MODELS}?q=name=inline-fresh&count=true", session=admin).json()
+    added = inline.request("POST", MODELS, session=admin, body=json.dumps({"params": {
+        "name": "inline-fresh", "modelCenterUuid": model_center(inline, admin)}}))
+    assert added.status == 200, added.text
+
+    after = inline.get(f"{MODELS}?q=name=inline-fresh&count=true", session=admin).json()
+
+    assert (before["total"], after["total"]) == (0, 1)
+
+
+def model_center(server: Server, session: str) -> str:
+    reply = server.get("/v1/ai/model-centers?limit=1", session=session)
+    assert reply.status == 200, reply.text
+    return reply.json()["inventories"][0]["uuid"]
+
+
+# -- the step budget ---------------------------------------------------------------
+
+
+def counting_to(limit: int) -> sa.Select:
+    """A SELECT that makes SQLite step about `limit` times, whatever the tables hold."""
+    numbers = sa.select(sa.literal(1).label("n")).cte("numbers", recursive=True)
+    numbers = numbers.union_all(
+        sa.select((numbers.c.n + 1).label("n")).where(numbers.c.n < sa.bindparam("limit")))
+    return sa.select(sa.func.count()).select_from(numbers).params(limit=limit)
+
+
+@pytest.fixture
+def reader(tmp_path: Path):
+    engine = database.create_engine(database.sqlite_url_for(tmp_path))
+    database.prepare_schema(engine)
+    direct = SqliteDirectReader(engine)
+    yield direct
+    direct.close()
+    engine.dispose()
+
+
+def test_short_read_runs(reader):
+    statement = counting_to(100)
+
+    assert reader.fetch(reader.prepared(statement), {}) == [(100,)]
+    assert reader.prepared(statement).short
+
+
+def test_budget_counts_each_execution_alone(reader):
+    # SQLite counts steps per statement across executions; hundreds of short
+    # runs of one statement add up to far more than the budget.
+    statement = counting_to(1000)
+    prepared = reader.prepared(statement)
+    runs = 2 * STEP_BUDGET // 1000
+
+    results = {reader.fetch(prepared, {})[0] for _ in range(runs)}
+
+    assert results == {(1000,)}
+    assert prepared.short
+
+
+def test_long_read_aborted_and_not_tried_again(reader):
+    statement = counting_to(STEP_BUDGET)
+    prepared = reader.prepared(statement)
+
+    with pytest.raises(NotServedHere, match="interrupted"):
+        reader.fetch(prepared, {})
+    assert not prepared.short
+    with pytest.raises(NotServedHere, match="ran long"):
+        reader.fetch(prepared, {"limit": 3})
+    # The connection stays usable for other statements.
+    assert reader.fetch(reader.prepared(counting_to(7)), {}) == [(7,)]
+
+
+def test_reader_cannot_write(reader):
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.connection.execute('DELETE FROM "ModelCenterVO"')
+
+
+def test_slow_read_logged_without_values(tmp_path, caplog):
+    engine = database.create_engine(database.sqlite_url_for(tmp_path))
+    database.prepare_schema(engine)
+    direct = SqliteDirectReader(engine, slow_query_ms=0)
+    secret = "5e55104c0ffee0000000000000000001"
+    try:
+        with caplog.at_level("WARNING", logger="aios_records.slow_query"):
+            rows = direct.fetch(direct.prepared(SESSION_LOOKUP), {"session_uuid": secret})
+    finally:
+        direct.close()
+        engine.dispose()
+
+    assert rows == []
+    assert "slow query took" in caplog.text
+    assert '"SessionVO"' in caplog.text
+    assert secret not in caplog.text
