@@ -133,3 +133,31 @@ def test_repeated_list_sees_new_row(server):
     assert after.status == 200, after.text
     assert after.json()["total"] == before.json()["total"] + 1
     assert new_row["uuid"] in {inventory["uuid"] for inventory in after.json()["inventories"]}
+
+
+def test_kept_timestamp_follows_zone():
+    # Parsed condition timestamps are kept per value and zone, so one server's
+    # zone never leaks into another's reading of the same text.
+    from zoneinfo import ZoneInfo
+
+    from aios_records.query.engine import QueryCompiler
+    from aios_records.query.language import QueryRequest, parse_condition
+    from aios_records.resources import QUERY_RESOURCES
+
+    request = QueryRequest(conditions=(parse_condition("createDate>2025-11-19 18:00:00"),))
+    resource = QUERY_RESOURCES["TrainedModelRecord"]
+
+    bound = {zone: QueryCompiler(ZoneInfo(zone)).compile(resource, request).parameters
+             for zone in ("Asia/Shanghai", "UTC", "Asia/Shanghai")}
+
+    assert bound["Asia/Shanghai"] == {"value_0": "2025-11-19 10:00:00"}
+    assert bound["UTC"] == {"value_0": "2025-11-19 18:00:00"}
+
+
+def test_kept_query_string_errors_each_time(server):
+    # A parse error is raised again for a repeated query string, never kept as a result.
+    for _ in range(2):
+        reply = server.get(f"{RECORDS}?limit=x")
+
+        assert reply.status == 400, reply.text
+        assert "limit" in reply.text

@@ -33,7 +33,6 @@ from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
 from ..storage.database import is_storage_full
 from ..storage.direct import SqliteDirectReader
 from ..query.engine import QueryCompiler
-from ..query.language import parse_query
 from ..query.visibility import Visibility
 from ..resources import SERVED_QUERY_RESOURCES, Resource
 from ..timestamps import format_reply
@@ -48,7 +47,7 @@ from .envelopes import (
     plain_response,
     success_response,
 )
-from .querystring import parse_query_string
+from .querystring import parse_list_query
 from .inline import InlineQueries
 from .replies import execute
 from .identity_routes import IdentityRoutes
@@ -227,7 +226,7 @@ class Api:
     def query_list(self, resource: Resource) -> Handler:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
-            query = parse_query(parse_query_string(request.scope["query_string"]))
+            query = parse_list_query(request.scope["query_string"])
             # A request too long for the compiler's caches is compiled in a thread.
             if self.inline is not None and self.compiler.caches(query):
                 body = self.inline.reply(

@@ -7,9 +7,15 @@ LIKE patterns such as `q=name~=qwen%` without encoding them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..errors import bad_query_parameter
+from ..query.language import QueryRequest, parse_query
+
+# Query strings up to this many bytes have their parsed form kept, so a
+# repeated request skips decoding and parsing; longer ones are parsed each time.
+MAX_KEPT_QUERY_BYTES = 2048
 
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
 
@@ -31,3 +37,19 @@ def parse_query_string(raw: bytes) -> dict[str, list[str]]:
         name, _, value = pair.partition(b"=")
         params.setdefault(_decode(name), []).append(_decode(value))
     return params
+
+
+def parse_list_query(raw: bytes) -> QueryRequest:
+    """Decode and parse a list request's query string, reusing the result for a repeated one.
+
+    Raises the 400 and SYS.1007 errors that decoding and parsing raise; those are not kept.
+    """
+    if len(raw) <= MAX_KEPT_QUERY_BYTES:
+        return _kept_list_query(raw)
+    return parse_query(parse_query_string(raw))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_list_query(raw: bytes) -> QueryRequest:
+    # QueryRequest is frozen and holds only tuples, so callers can share one.
+    return parse_query(parse_query_string(raw))

@@ -9,6 +9,7 @@ on its join column.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 import re
@@ -51,6 +52,9 @@ _PLAIN_COMPARISONS = {
 # list cache took about 10 MB (tracemalloc, 256 requests of a normal account,
 # each with a 27-item `?=` list and an expansion).
 MAX_CACHED_CONDITION_CHARS = 1024
+# Parsed timestamps are kept for values up to this length, which every
+# accepted form fits, so junk values cannot fill the cache with long keys.
+MAX_KEPT_TIMESTAMP_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,11 @@ class QueryCompiler:
             parameters[f"value_{index}"] = typed
             shape.append((field.name, condition.operator))
 
-        key = (resource.name, tuple(shape), dataclasses.replace(request, conditions=()),
-               visibility)
+        # Every field of the request but its conditions, spelled out because
+        # copying the request without them costs more than the lookup.
+        key = (resource.name, tuple(shape), request.limit, request.start, request.count,
+               request.reply_with_count, request.sort_field, request.sort_descending,
+               request.fields, visibility)
         template = self._shapes.get(key)
         if template is None or template.resource is not resource:
             table = QUERY_TABLES[resource.name]
@@ -178,7 +185,8 @@ class QueryCompiler:
             template = dataclasses.replace(
                 self._select(resource, table, request, where, visibility), reusable=True)
             self._shapes.put(key, template)
-        return dataclasses.replace(template, parameters=parameters)
+        return CompiledQuery(template.resource, template.fields, template.rows, template.count,
+                             template.limit, template.start, parameters, True)
 
     def _compile(self, resource: Resource, request: QueryRequest,
                  visibility: Visibility) -> CompiledQuery:
@@ -382,6 +390,8 @@ class QueryCompiler:
 
         if field.type is FieldType.TIMESTAMP:
             try:
+                if len(value) <= MAX_KEPT_TIMESTAMP_CHARS:
+                    return _stored_timestamp(value, self.zone)
                 return _timestamp_value(parse_timestamp(value, self.zone))
             except InvalidTimestamp:
                 raise invalid_argument(
@@ -524,6 +534,16 @@ def _compare_between(field: Field, column, op: str,
             return sa.false()
         return column >= _bound(field, value.above)
     return column <= _bound(field, value.below)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stored_timestamp(value: str, zone: ZoneInfo) -> str | _BetweenStored:
+    """Parse a condition's timestamp in `zone` into its stored form, keeping recent results.
+
+    Clients repeat the same few dates, and parsing one costs more than the rest
+    of a cached query's compilation. Invalid values raise and are not kept.
+    """
+    return _timestamp_value(parse_timestamp(value, zone))
 
 
 def _timestamp_value(instant: datetime) -> str | _BetweenStored:
