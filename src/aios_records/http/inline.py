@@ -42,26 +42,31 @@ class InlineQueries:
             raise invalid_session()
         reader = self.reader
         try:
-            reader.begin()
-            try:
-                found = reader.fetch(self._session_read, {"session_uuid": session_uuid})
-                account_uuid = self.sessions.current_account(
-                    session_uuid, found[0] if found else None)
-                if account_uuid is None:
-                    return None
-                context.account_uuid = account_uuid
-                compiled = compile_query(Visibility.of(account_uuid))
-                if not compiled.reusable or compiled.limit > CHUNK_ROWS:
-                    return None
-                values = compiled.parameters
+            found = reader.fetch(self._session_read, {"session_uuid": session_uuid})
+            account_uuid = self.sessions.current_account(session_uuid,
+                                                         found[0] if found else None)
+            if account_uuid is None:
+                return None
+            context.account_uuid = account_uuid
+
+            compiled = compile_query(Visibility.of(account_uuid))
+            if not compiled.reusable or compiled.limit > CHUNK_ROWS:
+                return None
+
+            values = compiled.parameters
+            if compiled.count is None:
+                # One statement reads one snapshot; no transaction is needed.
                 total = None
-                if compiled.count is not None:
+                rows = reader.fetch(reader.prepared(compiled.rows), values)
+            else:
+                # The count and the page must agree, so they share a transaction.
+                reader.begin()
+                try:
                     total = reader.fetch(reader.prepared(compiled.count), values)[0][0]
-                rows = None
-                if compiled.rows is not None:
-                    rows = reader.fetch(reader.prepared(compiled.rows), values)
-            finally:
-                reader.end()
+                    rows = (None if compiled.rows is None
+                            else reader.fetch(reader.prepared(compiled.rows), values))
+                finally:
+                    reader.end()
         except NotServedHere:
             return None
         return page_body(compiled, total, rows, self.renderer)

@@ -13,8 +13,8 @@ import re
 from ..errors import bad_query_parameter
 from ..query.language import QueryRequest, parse_query
 
-# Query strings up to this many bytes have their parsed form kept, so a
-# repeated request skips decoding and parsing; longer ones are parsed each time.
+# Query strings up to this many bytes keep their parsed form, so a repeated
+# request skips decoding and parsing. Longer ones are parsed each time.
 MAX_KEPT_QUERY_BYTES = 2048
 
 _ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
