@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import Server, database_url_for, free_port, launch_server, run_cli, sha512
+from conftest import (
+    TEST_BACKEND,
+    Server,
+    database_url_for,
+    free_port,
+    launch_server,
+    run_cli,
+    sha512,
+)
 
 from aios_records.commands import serve
 from aios_records.demo import EXAMPLE_RECORD_UUID
@@ -517,3 +525,54 @@ def test_serve_logs_ignored_admin_password(make_server, tmp_path):
     assert re.search(r"INFO \S+: the admin account already exists and keeps its password; "
                      r"--admin-password was ignored", log)
     assert "Ignored-Pass-4" not in log
+
+
+# -- database failures after connecting ----------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("db", "upgrade"), ("db", "current"), ("demo-data",),
+                                  ("serve", "--port", "0")])
+def test_file_not_a_database(tmp_path, args):
+    not_database = tmp_path / "notes.sqlite3"
+    not_database.write_bytes(b"these are notes, not a database\n" * 300)
+    before = not_database.read_bytes()
+
+    result = run_cli(*args, "--data-dir", str(tmp_path / "data"),
+                     "--database-url", f"sqlite:///{not_database}", check=False)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "file is not a database" in result.stderr
+    assert "--database-url" in result.stderr
+    assert not_database.read_bytes() == before
+
+
+@pytest.mark.skipif(TEST_BACKEND != "postgresql",
+                    reason="needs a PostgreSQL account that may create roles")
+def test_migration_denied_one_line(tmp_path):
+    # PostgreSQL 15 lets only a schema's owner create tables in `public`, so
+    # a role that may connect but owns nothing cannot run the migrations.
+    url = sa.engine.make_url(database_url_for(tmp_path / "denied"))
+    role = "aios_test_reader_" + url.database[-8:]
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+            connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        result = run_cli("db", "upgrade", "--database-url",
+                         url.set(username=role, password=None).render_as_string(False),
+                         check=False)
+        with admin.connect() as connection:
+            tables = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").scalar()
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "permission denied" in result.stderr
+    assert "A database statement failed" in result.stderr
+    assert tables == 0

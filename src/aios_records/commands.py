@@ -68,6 +68,13 @@ CLI_MESSAGES = {
         "zh_CN": "无法连接数据库 {url}。驱动程序报告：{reason} 请确认数据库服务器正在运行，"
                  "且 --database-url 中的主机、端口、用户名、密码和数据库名正确。",
     },
+    "database_failed": {
+        "en_US": "A database statement failed. The driver reported: {reason} Check that "
+                 "--database-url names an aios-records database (or a new, empty one) that its "
+                 "user may read and change, then run the command again.",
+        "zh_CN": "数据库语句执行失败。驱动程序报告：{reason} 请确认 --database-url 指向 "
+                 "aios-records 数据库（或新建的空数据库），且其中的用户有读写权限，然后重新运行命令。",
+    },
     "sqlite_unusable": {
         "en_US": "Cannot create the SQLite database file {path}: {reason}. Give a path in "
                  "--database-url whose parent directories you can write.",
@@ -247,6 +254,12 @@ def open_database(database_url: str, **engine_options) -> sa.Engine:
         say("database_unreachable", url=_display_url(database_url),
             reason=_driver_reason(error, database_url))
         raise SystemExit(1) from None
+    except sa.exc.DBAPIError as error:
+        # Connected, but the first statements failed, as when a SQLite path
+        # names a file that is not a database.
+        engine.dispose()
+        say("database_failed", reason=_driver_reason(error, database_url))
+        raise SystemExit(1) from None
     return engine
 
 
@@ -283,7 +296,26 @@ admin_password_option = click.option(
          "ignored when the database already has one.")
 
 
-@click.group()
+class CommandGroup(click.Group):
+    """The `aios-records` group: a database failure ends any command with one line, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            # SQLAlchemy is imported only by commands that use a database, so
+            # an error of another command cannot be one of its errors.
+            sa_exc = sys.modules.get("sqlalchemy.exc")
+            if sa_exc is None or not isinstance(error, sa_exc.SQLAlchemyError):
+                raise
+            log.debug("database statement failed", exc_info=True)
+            original = getattr(error, "orig", None) or error
+            reason = " ".join(str(original).split())
+            say("database_failed", reason=reason if reason.endswith(".") else reason + ".")
+            raise SystemExit(1) from None
+
+
+@click.group(cls=CommandGroup)
 @click.version_option(__version__, prog_name="aios-records")
 def main() -> None:
     """aios-records: a ZStack AIOS compatible trained-model record service."""
