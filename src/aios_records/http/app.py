@@ -32,7 +32,7 @@ from ..config import SESSION_CLEANUP_INTERVAL, Settings
 from ..errors import ApiError, PlainTextError, internal_error, invalid_argument
 from ..storage.database import is_storage_full
 from ..storage.direct import SqliteDirectReader
-from ..query.engine import QueryCompiler
+from ..query.engine import CompiledQuery, QueryCompiler
 from ..query.visibility import Visibility
 from ..resources import SERVED_QUERY_RESOURCES, Resource
 from ..timestamps import format_reply
@@ -223,18 +223,26 @@ class Api:
         """
         return await asyncio.get_running_loop().run_in_executor(self.query_executor, function)
 
+    def inline_response(self, session_uuid: str, context: RequestContext,
+                        compile_query: Callable[[Visibility], CompiledQuery]) -> Response | None:
+        """Answer on the event loop through `self.inline`, or return None for the query threads."""
+        body = self.inline.reply(session_uuid, context, compile_query)
+        if body is None:
+            return None
+        context.served_inline = True
+        return json_response(body)
+
     def query_list(self, resource: Resource) -> Handler:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             query = parse_list_query(request.scope["query_string"])
             # A request too long for the compiler's caches is compiled in a thread.
             if self.inline is not None and self.compiler.caches(query):
-                body = self.inline.reply(
+                response = self.inline_response(
                     session_uuid, context,
                     lambda visibility: self.compiler.compile(resource, query, visibility))
-                if body is not None:
-                    context.served_inline = True
-                    return json_response(body)
+                if response is not None:
+                    return response
 
             def run():
                 conn = self.engine.connect()
@@ -262,12 +270,11 @@ class Api:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             uuid = request.path_params["uuid"]
             if self.inline is not None:
-                body = self.inline.reply(
+                response = self.inline_response(
                     session_uuid, context,
                     lambda visibility: self.compiler.compile_get(resource, uuid, visibility))
-                if body is not None:
-                    context.served_inline = True
-                    return json_response(body)
+                if response is not None:
+                    return response
 
             def run():
                 with self.engine.connect() as conn:
