@@ -22,19 +22,17 @@ import json
 import math
 import os
 import platform
-import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import loadgen
+import servers
+
 RECORDS_PATH = "/zstack/v1/ai/trained-model/records"
-STARTUP_TIMEOUT_S = 60.0
 READ_CHUNK_BYTES = 1 << 20
 
 
@@ -52,12 +50,6 @@ class Measurement:
     def p99_ms(self) -> float:
         ordered = sorted(self.samples_ms)
         return ordered[math.ceil(0.99 * len(ordered)) - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def machine_facts() -> list[tuple[str, str]]:
@@ -78,53 +70,6 @@ def machine_facts() -> list[tuple[str, str]]:
         ("SQLite", sqlite3.sqlite_version),
         ("load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())),
     ]
-
-
-def peak_rss_mib(pid: int) -> float:
-    """Return the VmHWM (peak resident set size) of process `pid` in MiB."""
-    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"VmHWM missing from /proc/{pid}/status")
-
-
-class Server:
-    """An `aios-records serve` child process on a free loopback port."""
-
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
-        self.port = free_port()
-        self.log_path = log_path
-        self.log_file = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "aios_records", "serve", "--data-dir", str(data_dir),
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            stdout=self.log_file, stderr=subprocess.STDOUT,
-        )
-
-    def wait_until_listening(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with code {self.process.returncode}, "
-                                   f"see its log {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not listen within {STARTUP_TIMEOUT_S:.0f} s, "
-                           f"see its log {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log_file.close()
 
 
 class Client:
@@ -197,12 +142,16 @@ def run(args: argparse.Namespace) -> None:
         print(f"{name}: {value}")
 
     with tempfile.TemporaryDirectory(prefix="first-look-") as scratch:
-        server = Server(args.data_dir, Path(scratch) / "server.log")
+        port = servers.free_port()
+        database_url = f"sqlite:///{args.data_dir / 'aios-records.sqlite3'}"
+        server = servers.Server("aios-records",
+                                servers.aios_records_command(database_url, args.data_dir, port),
+                                port, Path(scratch) / "server.log", core=None)
         try:
             started = time.perf_counter()
             server.wait_until_listening()
             print(f"server listening after {time.perf_counter() - started:.1f} s "
-                  f"on 127.0.0.1:{server.port}, pid {server.process.pid}")
+                  f"on 127.0.0.1:{server.port}, pid {server.pid}")
             client = Client(server.port)
             client.login(args.password)
 
@@ -225,10 +174,10 @@ def run(args: argparse.Namespace) -> None:
             results = [client.measure(label, path, args.requests, args.warmup)
                        for label, path in queries]
 
-            rss_before = peak_rss_mib(server.process.pid)
+            rss_before = loadgen.status_mib(server.pid, "VmHWM")
             first_byte, last_byte, size = client.fetch_large(
                 f"{RECORDS_PATH}?limit={args.big_limit}")
-            rss_after = peak_rss_mib(server.process.pid)
+            rss_after = loadgen.status_mib(server.pid, "VmHWM")
             client.close()
         finally:
             server.stop()

@@ -178,6 +178,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def status_mib(pid: int, name: str) -> float:
+    """Return a memory field of /proc/PID/status, such as VmRSS or VmHWM, in MiB."""
+    with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith(name + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{name} missing from /proc/{pid}/status")
+
+
 class PeakRss:
     """The peak resident set size of one process over a measured interval, in MiB.
 
@@ -195,20 +204,13 @@ class PeakRss:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _field_kib(self, name: str) -> int:
-        with open(f"/proc/{self.pid}/status", encoding="utf-8") as status:
-            for line in status:
-                if line.startswith(name + ":"):
-                    return int(line.split()[1])
-        raise RuntimeError(f"{name} missing from /proc/{self.pid}/status")
-
     def __enter__(self) -> PeakRss:
         try:
             with open(f"/proc/{self.pid}/clear_refs", "w", encoding="ascii") as clear_refs:
                 clear_refs.write("5")
         except OSError:
             self.method = "VmRSS sampled every 20 ms"
-            self._sampled = self._field_kib("VmRSS") / 1024
+            self._sampled = status_mib(self.pid, "VmRSS")
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
         return self
@@ -216,7 +218,7 @@ class PeakRss:
     def _sample(self) -> None:
         while not self._stop.wait(self.SAMPLE_INTERVAL_S):
             try:
-                self._sampled = max(self._sampled, self._field_kib("VmRSS") / 1024)
+                self._sampled = max(self._sampled, status_mib(self.pid, "VmRSS"))
             except (OSError, RuntimeError):
                 return
 
@@ -225,7 +227,7 @@ class PeakRss:
             self._stop.set()
             self._thread.join()
         else:
-            self._sampled = self._field_kib("VmHWM") / 1024
+            self._sampled = status_mib(self.pid, "VmHWM")
 
     @property
     def mib(self) -> float:

@@ -17,31 +17,23 @@ from __future__ import annotations
 
 import argparse
 import glob
-import hashlib
-import http.client
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import servers
+
 ADMIN_PASSWORD = "password"
 RECORDS = "/zstack/v1/ai/trained-model/records"
 
 # wrk sends the same request on every connection, and this Lua script adds the session.
 WRK_SCRIPT = 'wrk.headers["Authorization"] = "OAuth {session}"\n'
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def as_postgres(command: list[str]) -> list[str]:
@@ -71,50 +63,6 @@ def stop_postgres(data_dir: Path) -> None:
     bin_dir = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]).parent
     subprocess.run(as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "fast",
                                 "-w", "stop"]), check=False, stdout=subprocess.DEVNULL)
-
-
-def request_json(port: int, method: str, path: str, body: str | None = None,
-                 session: str | None = None) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/json"}
-    if session:
-        headers["Authorization"] = f"OAuth {session}"
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        payload = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{method} {path} failed with {response.status}: {payload!r}")
-        return json.loads(payload)
-    finally:
-        connection.close()
-
-
-def start_serve(database_url: str, workers: int, data_dir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aios_records", "serve", "--port", str(port), "--workers",
-         str(workers), "--database-url", database_url, "--data-dir", str(data_dir),
-         "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("aios-records serve did not start within 60 s")
-
-
-def stop_serve(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def to_ms(text: str) -> float:
@@ -151,7 +99,7 @@ def main() -> None:
     base_dir.chmod(0o755)
     pg_dir = base_dir / "postgresql"
     pg_dir.mkdir()
-    pg_port = free_port()
+    pg_port = servers.free_port()
     pg_data = start_postgres(pg_dir, pg_port)
     database_url = f"postgresql://postgres@127.0.0.1:{pg_port}/postgres"
     try:
@@ -163,15 +111,14 @@ def main() -> None:
         print(f"demo-data --records {args.records}: {time.monotonic() - started:.0f} s",
               flush=True)
         for workers in (1, 2):
-            process, port = start_serve(database_url, workers, base_dir)
-            try:
-                login = json.dumps({"logInByAccount": {
-                    "accountName": "admin",
-                    "password": hashlib.sha512(ADMIN_PASSWORD.encode()).hexdigest()}})
-                session = request_json(port, "PUT", "/zstack/v1/accounts/login",
-                                       login)["inventory"]["uuid"]
-                record = request_json(port, "GET", f"{RECORDS}?limit=1",
-                                      session=session)["inventories"][0]
+            port = servers.free_port()
+            command = [*servers.aios_records_command(database_url, base_dir, port),
+                       "--workers", str(workers)]
+            with servers.Server(f"aios-records --workers {workers}", command, port,
+                                base_dir / f"serve-{workers}.log", core=None):
+                session = servers.login(port, ADMIN_PASSWORD)
+                record = json.loads(servers.get(port, f"{RECORDS}?limit=1",
+                                                session))["inventories"][0]
                 script = base_dir / "session.lua"
                 script.write_text(WRK_SCRIPT.format(session=session))
                 targets = {
@@ -185,8 +132,6 @@ def main() -> None:
                     print(f"workers={workers} {label:18} {result['rps']:8.1f} req/s  "
                           f"p50 {result['p50_ms']:7.1f} ms  p99 {result['p99_ms']:7.1f} ms  "
                           f"non-2xx {result['non_2xx']:.0f}", flush=True)
-            finally:
-                stop_serve(process)
     finally:
         stop_postgres(pg_data)
         shutil.rmtree(base_dir, ignore_errors=True)
