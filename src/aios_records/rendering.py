@@ -51,16 +51,32 @@ class InventoryRenderer:
         # Records written in one batch share timestamps, and createDate usually
         # equals lastOpDate, so caching saves most formatting work on big pages.
         self._format_date = lru_cache(maxsize=65536)(self._format_date_uncached)
+        self._converters: dict[int, tuple[Sequence[Field], list]] = {}
 
     def _format_date_uncached(self, value: str | datetime) -> str:
         return format_reply(from_db_time(value), self.zone)
 
     def converters(self, fields: Sequence[Field]) -> list[tuple[str, Callable | None]]:
-        return [
+        """Return each field's reply name and value converter, kept per `fields` object.
+
+        Compiled queries hand the same `fields` tuple to every request, so the
+        list is built once per query shape. The entry keeps `fields` alive, so
+        its id is not reused while kept.
+        """
+        kept = self._converters.get(id(fields))
+        if kept is not None and kept[0] is fields:
+            return kept[1]
+        converters = [
             (f.name, self._format_date if f.type is FieldType.TIMESTAMP else
              (bool if f.type is FieldType.BOOL else None))
             for f in fields
         ]
+        if len(self._converters) >= MAX_KEPT_CONVERTERS:
+            # Requests compiled outside the caches bring new tuples each time;
+            # starting over keeps the map small and lets the hot ones back in.
+            self._converters.clear()
+        self._converters[id(fields)] = (fields, converters)
+        return converters
 
     def render_rows(self, rows: Iterable[Sequence], fields: Sequence[Field]) -> bytes:
         """Encode rows as the JSON array of inventories."""
@@ -80,6 +96,8 @@ def _inventory(row: Sequence, converters: list[tuple[str, Callable | None]]) -> 
     return inventory
 
 
+# Field lists whose converters an InventoryRenderer keeps before it starts over.
+MAX_KEPT_CONVERTERS = 1024
 # Schemas of pages up to this many rows are kept once built; most replies are such pages.
 KEPT_SCHEMA_ROWS = 100
 

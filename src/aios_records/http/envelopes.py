@@ -16,8 +16,26 @@ JSON_CONTENT_TYPE = "application/json;charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain;charset=utf-8"
 
 
+_JSON_CONTENT_TYPE_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode("ascii"))
+
+
+class JsonResponse(Response):
+    """A finished JSON body with the two headers Starlette's Response would compute.
+
+    Setting `raw_headers` directly skips Response's header assembly, a few
+    microseconds per reply on the query endpoints.
+    """
+
+    def __init__(self, body: bytes, status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = [_JSON_CONTENT_TYPE_HEADER,
+                            (b"content-length", str(len(body)).encode("ascii"))]
+
+
 def json_response(body: bytes, status: int = 200) -> Response:
-    return Response(body, status_code=status, headers={"content-type": JSON_CONTENT_TYPE})
+    return JsonResponse(body, status)
 
 
 def success_response(value: object) -> Response:

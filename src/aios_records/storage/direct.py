@@ -63,6 +63,9 @@ class PreparedRead:
 
     def arguments(self, values: Mapping[str, object]) -> list[object]:
         """Return the positional driver arguments for `values` and the built-in defaults."""
+        if not self.bind_processors:
+            defaults = self.defaults
+            return [values[name] if name in values else defaults[name] for name in self.names]
         arguments = []
         for name in self.names:
             value = values[name] if name in values else self.defaults[name]
