@@ -153,6 +153,30 @@ def test_generated_password(make_server, tmp_path):
     assert password_file.read_text(encoding="utf-8").strip() == password
 
 
+def test_generated_password_keeps_other_file(tmp_path):
+    # Two databases named by --database-url share the default data directory;
+    # the second admin's password must not replace the first one's file.
+    data_dir = tmp_path / "shared"
+    passwords = []
+    for name in ("first", "second"):
+        port = free_port()
+        server = launch_server(data_dir, port, [
+            "--port", str(port), "--data-dir", str(data_dir),
+            "--database-url", f"sqlite:///{tmp_path / name}.sqlite3"])
+        try:
+            assert server.login("admin", "password").status == 503
+        finally:
+            server.stop()
+        files = sorted(data_dir.glob("admin-password*.txt"))
+        passwords.append({path.name: path.read_text().strip() for path in files})
+
+    assert list(passwords[0]) == [ADMIN_PASSWORD_FILE]
+    assert sorted(passwords[1]) == ["admin-password-2.txt", ADMIN_PASSWORD_FILE]
+    assert passwords[1][ADMIN_PASSWORD_FILE] == passwords[0][ADMIN_PASSWORD_FILE]
+    assert passwords[1]["admin-password-2.txt"] != passwords[0][ADMIN_PASSWORD_FILE]
+    assert "admin-password-2.txt" in server.log_text()
+
+
 def test_admin_password_option(make_server, tmp_path):
     data_dir = tmp_path / "chosen"
     server = make_server("--admin-password", "Chosen-Pass-42", data_dir=data_dir)

@@ -140,12 +140,27 @@ def model_center(server: Server, session: str) -> str:
 # -- the step budget ---------------------------------------------------------------
 
 
-def counting_to(limit: int) -> sa.Select:
-    """A SELECT that makes SQLite step about `limit` times, whatever the tables hold."""
+def numbers_to(limit: int) -> sa.CTE:
     numbers = sa.select(sa.literal(1).label("n")).cte("numbers", recursive=True)
-    numbers = numbers.union_all(
+    return numbers.union_all(
         sa.select((numbers.c.n + 1).label("n")).where(numbers.c.n < sa.bindparam("limit")))
+
+
+def counting_to(limit: int) -> sa.Select:
+    """A SELECT that makes SQLite step about `limit` times, whatever the tables hold.
+
+    Its SQL text is the same for every `limit`, which is bound.
+    """
+    numbers = numbers_to(limit)
     return sa.select(sa.func.count()).select_from(numbers).params(limit=limit)
+
+
+def slow_few_steps() -> sa.Select:
+    """A SELECT of a few thousand steps that takes milliseconds: a long LIKE per row."""
+    numbers = numbers_to(300)
+    text = sa.func.printf("%.*c", 20000 + numbers.c.n % 2, "x")
+    return (sa.select(sa.func.count()).select_from(numbers)
+            .where(text.like("%y%y%y%y%y%y%z")).params(limit=300))
 
 
 @pytest.fixture
@@ -159,36 +174,46 @@ def reader(tmp_path: Path):
 
 
 def test_short_read_runs(reader):
-    statement = counting_to(100)
+    prepared = reader.prepared(counting_to(100))
 
-    assert reader.fetch(reader.prepared(statement), {}) == [(100,)]
-    assert reader.prepared(statement).short
+    assert reader.fetch(prepared, {}) == [(100,)]
+    assert not reader.ran_long(prepared.sql)
 
 
 def test_budget_counts_each_execution_alone(reader):
     # SQLite counts steps per statement across executions; hundreds of short
     # runs of one statement add up to far more than the budget.
-    statement = counting_to(1000)
-    prepared = reader.prepared(statement)
+    prepared = reader.prepared(counting_to(1000))
     runs = 2 * STEP_BUDGET // 1000
 
     results = {reader.fetch(prepared, {})[0] for _ in range(runs)}
 
     assert results == {(1000,)}
-    assert prepared.short
+    assert not reader.ran_long(prepared.sql)
 
 
-def test_long_read_aborted_and_not_tried_again(reader):
-    statement = counting_to(STEP_BUDGET)
-    prepared = reader.prepared(statement)
+def test_many_steps_aborted_and_not_tried_again(reader):
+    prepared = reader.prepared(counting_to(STEP_BUDGET))
 
     with pytest.raises(NotServedHere, match="interrupted"):
         reader.fetch(prepared, {})
-    assert not prepared.short
+
+    assert reader.ran_long(prepared.sql)
+    # Another statement object with the same SQL, as a new value of a cached
+    # query brings, is not tried either, whatever its values.
     with pytest.raises(NotServedHere, match="ran long"):
-        reader.fetch(prepared, {"limit": 3})
+        reader.fetch(reader.prepared(counting_to(3)), {"limit": 3})
     # The connection stays usable for other statements.
-    assert reader.fetch(reader.prepared(counting_to(7)), {}) == [(7,)]
+    assert reader.fetch(reader.prepared(sa.select(sa.literal_column("7"))), {}) == [(7,)]
+
+
+def test_slow_steps_aborted_by_time(reader):
+    prepared = reader.prepared(slow_few_steps())
+
+    with pytest.raises(NotServedHere, match="interrupted"):
+        reader.fetch(prepared, {})
+
+    assert reader.ran_long(prepared.sql)
 
 
 def test_reader_cannot_write(reader):

@@ -66,15 +66,29 @@ def ensure_admin(engine: sa.Engine, password: str | None, data_dir: Path | None,
 
     password_file = None
     if generated is not None and data_dir is not None:
-        password_file = data_dir / ADMIN_PASSWORD_FILE
-        _write_private(password_file, generated + "\n")
+        password_file = _write_new_private(data_dir, generated + "\n")
     return AdminBootstrap(True, generated, password_file)
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write `text` to a file readable only by its owner (mode 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
+def _write_new_private(data_dir: Path, text: str) -> Path:
+    """Write `text` to a new file readable only by its owner (mode 0600) and return its path.
+
+    The file is `admin-password.txt`, or `admin-password-2.txt` and so on when
+    that exists. Servers of several databases (given by --database-url) can
+    share one data directory, and each file contains the password of another
+    database's admin.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stem, suffix = ADMIN_PASSWORD_FILE.rsplit(".", 1)
+    number = 1
+    while True:
+        path = data_dir / (ADMIN_PASSWORD_FILE if number == 1 else f"{stem}-{number}.{suffix}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            number += 1
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+        return path

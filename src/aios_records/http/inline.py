@@ -3,9 +3,10 @@
 `InlineQueries.reply` runs the session check and a cached query through
 `storage.direct`. It gives up, returning None, whenever the request needs
 more than short reads: a session to renew or remove, a statement outside
-the compiler's caches, a streamed page, a statement that ran long once, a
-locked database. The caller then runs the request on the usual path, which
-gives the same answer, so this path changes cost and never results.
+the compiler's caches, a streamed page, SQL that ran long once, a locked
+database. The caller then runs the request on the usual path. Both paths
+run the same SQL text with the same values, so they differ in cost, not in
+results.
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ Only reads that stay short run here, because the event loop serves every
 other request meanwhile:
 
 - the connection has no busy timeout, so a locked database fails at once;
-- SQLite aborts a statement after `STEP_BUDGET` virtual-machine steps (its
-  progress handler), and that statement is not tried here again;
+- SQLite's progress handler aborts a statement after `STEP_BUDGET`
+  virtual-machine steps, `CPU_BUDGET_S` of CPU or `WALL_BUDGET_S`, and its
+  SQL is not tried here again. A single step is never interrupted, so one very slow step (a LIKE
+  on a long value) can still hold the loop for its own duration;
 - the connection may not write (`PRAGMA query_only`).
 
 Each of these raises `NotServedHere`, and the caller runs the request on the
@@ -32,15 +34,24 @@ import sqlalchemy as sa
 log = logging.getLogger("aios_records.storage")
 slow_log = logging.getLogger("aios_records.slow_query")
 
-# SQLite virtual-machine steps a statement may take before it is aborted.
+# Limits of one statement on the event loop; past any of them, SQLite aborts it.
 # On the benchmark's 1,000,000-record world a GET by uuid took about 40 steps
-# and a page of 100 rows about 1,100. A recursive CTE ran 200,000 steps in
-# about 3 ms on a 2-core VM; other statements step at other speeds.
+# and a page of 100 rows about 1,100. Steps vary widely in cost (a LIKE with
+# many wildcards is one step per row), so the time limit bounds what the
+# step limit cannot.
 STEP_BUDGET = 200_000
-# Steps between two calls of the progress handler. SQLite counts them per
-# prepared statement across its executions, not per execution, so the handler
-# counts calls since the current execution began.
-STEPS_PER_TICK = 1000
+# CPU time of the event loop's thread, which other processes on a busy
+# machine do not inflate, and a wider wall-clock limit for reads that wait
+# for the disk.
+CPU_BUDGET_S = 0.002
+WALL_BUDGET_S = 0.05
+# Steps between two calls of the progress handler, which checks the limits.
+# SQLite counts steps per prepared statement across its executions, not per
+# execution, so the handler counts its calls since the current execution began.
+STEPS_PER_TICK = 200
+# SQL texts that once ran past a limit, kept so they go to the query threads
+# at once; past this many, the set starts over.
+MAX_LONG_STATEMENTS = 1024
 # Prepared statements kept, the least recently used dropped first.
 PREPARED_CACHE_SIZE = 512
 
@@ -58,8 +69,8 @@ class PreparedRead:
     defaults: Mapping[str, object]
     bind_processors: Mapping[str, Callable]
     result_processors: tuple[Callable | None, ...]
-    # Cleared when the statement ran past the step budget once.
-    short: bool = field(default=True)
+    # False for SQL that SQLAlchemy must render per execution.
+    servable: bool = field(default=True)
 
     def arguments(self, values: Mapping[str, object]) -> list[object]:
         """Return the positional driver arguments for `values` and the built-in defaults."""
@@ -89,7 +100,7 @@ def prepare(statement: sa.Select, dialect: sa.Dialect) -> PreparedRead:
     names = tuple(compiled.positiontup or ())
     if "POSTCOMPILE" in compiled.string:
         # Expanding IN lists are rendered per execution; they stay with SQLAlchemy.
-        return PreparedRead(compiled.string, names, {}, {}, (), short=False)
+        return PreparedRead(compiled.string, names, {}, {}, (), servable=False)
     bind_processors = {}
     for name in names:
         process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
@@ -116,7 +127,12 @@ class SqliteDirectReader:
         self.connection.execute("PRAGMA query_only=ON")
         self.connection.execute("PRAGMA busy_timeout=0")
         self._ticks = 0
+        # perf_counter() at the start of the running `fetch`, None between them,
+        # and thread_time() at that start.
+        self._started: float | None = None
+        self._cpu_started = 0.0
         self.connection.set_progress_handler(self._tick, STEPS_PER_TICK)
+        self._long_statements: set[str] = set()
         self._prepared: OrderedDict[int, tuple[sa.Select, PreparedRead]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -149,20 +165,23 @@ class SqliteDirectReader:
 
     def fetch(self, read: PreparedRead, values: Mapping[str, object]) -> list[tuple]:
         """Run `read` and return its converted rows; raise NotServedHere when it cannot run here."""
-        if not read.short:
+        if not read.servable:
+            raise NotServedHere("SQLAlchemy renders this statement per execution")
+        if read.sql in self._long_statements:
             raise NotServedHere("the statement ran long before")
         self._ticks = 0
-        started = time.perf_counter()
+        self._started = started = time.perf_counter()
+        self._cpu_started = time.thread_time()
         try:
             rows = self.connection.execute(read.sql, read.arguments(values)).fetchall()
         except sqlite3.OperationalError as error:
             if str(error) == "interrupted":
-                read.short = False
-                log.info("a read ran past %d SQLite steps; it runs in a query thread from now "
-                         "on: %s", STEP_BUDGET, read.sql)
+                self._remember_long(read.sql)
             raise NotServedHere(str(error)) from error
         except sqlite3.Error as error:
             raise NotServedHere(str(error)) from error
+        finally:
+            self._started = None
         elapsed_s = time.perf_counter() - started
         if self.slow_query_s is not None and elapsed_s >= self.slow_query_s:
             # As the pooled connections log them: the statement, never its values.
@@ -170,10 +189,27 @@ class SqliteDirectReader:
                              " ".join(read.sql.split()))
         return read.convert(rows)
 
+    def ran_long(self, sql: str) -> bool:
+        """Tell whether `sql` once ran past a limit, so it goes to the query threads."""
+        return sql in self._long_statements
+
+    def _remember_long(self, sql: str) -> None:
+        if len(self._long_statements) >= MAX_LONG_STATEMENTS:
+            self._long_statements.clear()
+        self._long_statements.add(sql)
+        # Logged once per SQL text, because later runs never start here.
+        log.info("a read ran past %d SQLite steps, %.0f ms of CPU or %.0f ms on the event "
+                 "loop, so it runs in a query thread from now on: %.300s", STEP_BUDGET,
+                 CPU_BUDGET_S * 1000, WALL_BUDGET_S * 1000, " ".join(sql.split()))
+
     def _tick(self) -> int:
         """Count SQLite's progress calls; a true value makes SQLite abort the statement."""
+        if self._started is None:
+            return 0
         self._ticks += 1
-        return self._ticks * STEPS_PER_TICK > STEP_BUDGET
+        return (self._ticks * STEPS_PER_TICK > STEP_BUDGET
+                or time.thread_time() - self._cpu_started > CPU_BUDGET_S
+                or time.perf_counter() - self._started > WALL_BUDGET_S)
 
     def close(self) -> None:
         self.connection.close()
