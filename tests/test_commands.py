@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import (
+    ADMIN_PASSWORD,
     TEST_BACKEND,
     Server,
     database_url_for,
@@ -329,6 +331,23 @@ def test_pool_reset_failure_logs_one_line():
     assert lines[0].endswith("ProgrammingError: Cannot operate on a closed database.")
 
 
+def test_request_log_escapes_control_characters(make_server, tmp_path):
+    server = make_server("--admin-password", ADMIN_PASSWORD, "--log-level", "debug",
+                         data_dir=tmp_path / "control")
+    session = server.login_session()
+
+    assert server.get(f"{RECORDS}/ab%00cd%1B[31m", session=session).status == 503
+    assert server.get(f"/v1/accounts/sessions/{session}/valid").status == 200
+    server.stop()
+
+    log = server.log_text()
+    assert "\x00" not in log
+    assert "\x1b" not in log
+    assert "/records/ab\\x00cd\\x1b[31m 503" in log
+    assert f"GET {server.context_path}/v1/accounts/sessions/{{sessionUuid}}/valid 200" in log
+    assert session not in log
+
+
 def test_log_keeps_secrets_out(make_server, tmp_path):
     password = "Log-Test-Pass-9"
     server = make_server("--admin-password", password, "--log-level", "debug",
@@ -600,3 +619,23 @@ def test_migration_denied_one_line(tmp_path):
     assert "permission denied" in result.stderr
     assert "A database statement failed" in result.stderr
     assert tables == 0
+
+
+@pytest.mark.skipif(TEST_BACKEND != "sqlite", reason="a SQLite file lock; runs in the SQLite run")
+def test_sqlite_locked_at_start(tmp_path):
+    data_dir = tmp_path / "locked"
+    run_cli("db", "upgrade", "--data-dir", str(data_dir))
+    holder = sqlite3.connect(data_dir / "aios-records.sqlite3", isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+
+        result = run_cli("serve", "--data-dir", str(data_dir), "--port", str(free_port()),
+                         check=False)
+    finally:
+        holder.close()
+
+    assert result.returncode == 1, result.stderr
+    assert "is locked by another process" in result.stderr
+    assert "database server is running" not in result.stderr
+    assert "Traceback" not in result.stderr

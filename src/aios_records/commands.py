@@ -75,6 +75,13 @@ CLI_MESSAGES = {
         "zh_CN": "数据库语句执行失败。驱动程序报告：{reason} 请确认 --database-url 指向 "
                  "aios-records 数据库（或新建的空数据库），且其中的用户有读写权限，然后重新运行命令。",
     },
+    "sqlite_locked": {
+        "en_US": "The SQLite database {path} is locked by another process (the driver "
+                 "reported: {reason}). Stop the program that holds the lock, or wait until "
+                 "it ends, then run the command again.",
+        "zh_CN": "SQLite 数据库 {path} 被另一个进程锁定（驱动程序报告：{reason}）。"
+                 "请停止持有该锁的程序或等待其结束，然后重新运行命令。",
+    },
     "sqlite_unusable": {
         "en_US": "Cannot create the SQLite database file {path}: {reason}. Give a path in "
                  "--database-url whose parent directories you can write.",
@@ -251,8 +258,11 @@ def open_database(database_url: str, **engine_options) -> sa.Engine:
             pass
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
         engine.dispose()
-        say("database_unreachable", url=_display_url(database_url),
-            reason=_driver_reason(error, database_url))
+        reason = _driver_reason(error, database_url)
+        if engine.dialect.name == "sqlite" and "locked" in reason:
+            say("sqlite_locked", path=engine.url.database, reason=reason.rstrip("."))
+        else:
+            say("database_unreachable", url=_display_url(database_url), reason=reason)
         raise SystemExit(1) from None
     except sa.exc.DBAPIError as error:
         # Connected, but the first statements failed, as when a SQLite path

@@ -85,6 +85,15 @@ class RequestContext:
                 or self._default_locale)
 
 
+# Control characters, which a decoded path can contain (%00, %1B), as \xNN.
+_CONTROL_CHARACTERS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f)}
+
+
+def printable(text: str) -> str:
+    """Return `text` with control characters escaped, for one clean log line."""
+    return text.translate(_CONTROL_CHARACTERS)
+
+
 def database_failed(context: RequestContext, error: BaseException) -> ApiError:
     """Log a failed database call of a request and return its SYS.1000 error."""
     log.error("request %s: database error: %s", context.request_id, error)
@@ -192,7 +201,8 @@ class Api:
             if request_log.isEnabledFor(logging.DEBUG):
                 request_log.debug(
                     "%s %s %d %.1fms account=%s request=%s%s",
-                    request.method, log_path or request.url.path, response.status_code,
+                    request.method, printable(log_path or request.url.path),
+                    response.status_code,
                     (time.perf_counter() - started) * 1000, context.account_uuid or "-",
                     context.request_id, " inline" if context.served_inline else "",
                 )
@@ -327,11 +337,11 @@ class Api:
                   methods=["GET"]),
             Route(f"{prefix}/v1/accounts/login", self.endpoint(self.login), methods=["PUT"]),
             Route(f"{prefix}/v1/accounts/sessions/{{session_uuid}}",
-                  self.endpoint(self.logout, "/v1/accounts/sessions/{sessionUuid}"),
+                  self.endpoint(self.logout, f"{prefix}/v1/accounts/sessions/{{sessionUuid}}"),
                   methods=["DELETE"]),
             Route(f"{prefix}/v1/accounts/sessions/{{session_uuid}}/valid",
                   self.endpoint(self.validate_session,
-                                "/v1/accounts/sessions/{sessionUuid}/valid"),
+                                f"{prefix}/v1/accounts/sessions/{{sessionUuid}}/valid"),
                   methods=["GET"]),
         ]
         for resource in SERVED_QUERY_RESOURCES:
