@@ -223,6 +223,18 @@ def test_type_option_conflicting_with_schema(tmp_path):
     assert row_count(tmp_path / "data", "TrainedModelRecord") == 0
 
 
+@pytest.mark.parametrize("command", ["import", "export"])
+def test_unknown_type_lists_api_names(tmp_path, command):
+    target = ["--output-dir", str(tmp_path / "out")] if command == "export" else [
+        str(write_reply(tmp_path / "x.json", [SAMPLES["Model"]], "Model"))]
+
+    result = run_cli(command, "--data-dir", str(tmp_path / "data"), "--type", "Nope", *target,
+                     check=False)
+
+    assert result.returncode == 2
+    assert "'Nope' is not one of 'TrainedModelRecord', 'Model'," in result.stderr
+
+
 def test_schema_of_two_classes_rejected(tmp_path):
     path = tmp_path / "mixed.json"
     path.write_text(json.dumps({

@@ -33,7 +33,15 @@ from .exporter import export_resource
 from .importer import ImportResult, import_file
 from .messages import render
 
-RESOURCE_CHOICE = click.Choice(list(RESOURCES), case_sensitive=False)
+class ResourceChoice(click.Choice):
+    """A resource type name in any letter case, listed as the API spells it when invalid."""
+
+    def get_invalid_choice_message(self, value, ctx) -> str:
+        # click lists case-insensitive choices in lower case, which no API uses.
+        return f"{value!r} is not one of {', '.join(map(repr, self.choices))}."
+
+
+RESOURCE_CHOICE = ResourceChoice(list(RESOURCES), case_sensitive=False)
 TYPE_NAMES = ", ".join(RESOURCES)
 
 
