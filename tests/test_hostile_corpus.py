@@ -941,7 +941,10 @@ def deep_list(depth: int) -> str:
     ("size", str(2**64 - 1), f"field[param.size] is {2**64 - 1}, outside the range 0 to "
                              f"{INT64_MAX}"),
     # orjson reads integers past 64 bits as floats.
-    ("size", "1" + "0" * 30, "field[param.size] must be of type integer, but is of type number"),
+    ("size", "1" + "0" * 30,
+     f"field[param.size] is 1e+30, outside the range 0 to {INT64_MAX}"),
+    ("size", "-" + "9" * 25,
+     f"field[param.size] is -1e+25, outside the range 0 to {INT64_MAX}"),
     ("size", "1.0", "field[param.size] must be of type integer, but is of type number"),
     ("size", "true", "field[param.size] must be of type integer, but is of type boolean"),
     ("size", '"5"', "field[param.size] must be of type integer, but is of type string"),

@@ -148,10 +148,14 @@ def check_value(field: Field, value: object, name: str,
                            actual=json_type_name(value))
         return value
 
+    low, high = value_range(field)
+    if isinstance(value, float) and value.is_integer() and not low <= value <= high:
+        # orjson reads an integer literal beyond 64 bits as a float, so this
+        # was an integer the field cannot hold rather than a fraction.
+        raise invalid_argument("out_of_range", field=name, value=value, low=low, high=high)
     if not isinstance(value, int) or isinstance(value, bool):
         raise ApiError("SYS.1007", "wrong_body_type", field=name, expected="integer",
                        actual=json_type_name(value))
-    low, high = value_range(field)
     if not low <= value <= high:
         raise invalid_argument("out_of_range", field=name, value=value, low=low, high=high)
     return value
