@@ -338,9 +338,13 @@ def test_request_log_escapes_control_characters(make_server, tmp_path):
 
     assert server.get(f"{RECORDS}/ab%00cd%1B[31m", session=session).status == 503
     assert server.get(f"/v1/accounts/sessions/{session}/valid").status == 200
+    assert server.get(f"{RECORDS}?q=x%0A2026-12-05%20INFO%20aios_records:%20forged",
+                      session=session).status == 400
     server.stop()
 
     log = server.log_text()
+    assert "\n2026-12-05 INFO aios_records: forged" not in log
+    assert "x\\x0a2026-12-05 INFO aios_records: forged" in log
     assert "\x00" not in log
     assert "\x1b" not in log
     assert "/records/ab\\x00cd\\x1b[31m 503" in log

@@ -18,6 +18,7 @@ from conftest import ADMIN_PASSWORD, TEST_BACKEND, Server, run_cli, sha512, star
 from aios_records.accounts.sessions import SESSION_LOOKUP
 from aios_records.demo import EXAMPLE_MODEL_UUID, EXAMPLE_RECORD_UUID
 from aios_records.storage import database
+from aios_records.storage import direct
 from aios_records.storage.direct import STEP_BUDGET, NotServedHere, SqliteDirectReader
 
 pytestmark = pytest.mark.skipif(TEST_BACKEND != "sqlite",
@@ -48,6 +49,11 @@ REQUESTS = [
     f"{MODELS}?q=name~=%25&limit=2&sort=name",
     f"{MODELS}/{EXAMPLE_MODEL_UUID}",
     f"{ACCOUNTS}?limit=5",
+    "/v1/ai/datasets?q=system=false&limit=3",
+    "/v1/ai/datasets?q=system=true&count=true",
+    f"{MODELS}?q=size>1000&limit=3&sort=size",
+    "/v1/user-tags?limit=5",
+    "/v1/system-tags?count=true",
 ]
 
 
@@ -86,8 +92,9 @@ def test_inline_replies_equal_thread_replies(pair, who):
     session = sessions[who]
 
     for path in REQUESTS:
-        # The second round meets the statements in the compiler's caches.
-        for _ in range(2):
+        # The first request compiles in a thread and fills the compiler's
+        # caches; the later ones can be read on the event loop.
+        for _ in range(3):
             ours = inline.get(path, session=session)
             theirs = threads.get(path, session=session)
 
@@ -205,6 +212,33 @@ def test_many_steps_aborted_and_not_tried_again(reader):
         reader.fetch(reader.prepared(counting_to(3)), {"limit": 3})
     # The connection stays usable for other statements.
     assert reader.fetch(reader.prepared(sa.select(sa.literal_column("7"))), {}) == [(7,)]
+
+
+def test_finished_past_limit_remembered(reader, monkeypatch):
+    # A count of a whole table is one SQLite step, which the progress handler
+    # cannot interrupt; finishing past a limit must count as running long.
+    monkeypatch.setattr(direct, "CPU_BUDGET_S", -1.0)
+    prepared = reader.prepared(sa.select(sa.literal_column("7")))
+
+    assert reader.fetch(prepared, {}) == [(7,)]
+
+    assert reader.ran_long(prepared.sql)
+    with pytest.raises(NotServedHere, match="ran long"):
+        reader.fetch(prepared, {})
+
+
+def test_long_statement_tried_again_later(reader, monkeypatch):
+    # A pause of the process can stop a short statement, so the memory of a
+    # long run expires and the statement gets another try on the event loop.
+    prepared = reader.prepared(counting_to(STEP_BUDGET))
+    with pytest.raises(NotServedHere, match="interrupted"):
+        reader.fetch(prepared, {})
+    assert reader.ran_long(prepared.sql)
+
+    monkeypatch.setattr(direct, "LONG_STATEMENT_SECONDS", 0.0)
+
+    assert not reader.ran_long(prepared.sql)
+    assert reader.fetch(prepared, {"limit": 5}) == [(5,)]
 
 
 def test_slow_steps_aborted_by_time(reader):

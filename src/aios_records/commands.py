@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -306,6 +307,11 @@ admin_password_option = click.option(
          "ignored when the database already has one.")
 
 
+# The password of a URL such as postgresql://user:secret@host/db, which a
+# driver message may quote.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)\S*@")
+
+
 class CommandGroup(click.Group):
     """The `aios-records` group: a database failure ends any command with one line, exit 1."""
 
@@ -316,12 +322,14 @@ class CommandGroup(click.Group):
             # SQLAlchemy is imported only by commands that use a database, so
             # an error of another command cannot be one of its errors.
             sa_exc = sys.modules.get("sqlalchemy.exc")
-            if sa_exc is None or not isinstance(error, sa_exc.SQLAlchemyError):
+            # Only driver errors: any other SQLAlchemy error is a bug in this
+            # program and keeps its traceback.
+            if sa_exc is None or not isinstance(error, sa_exc.DBAPIError):
                 raise
             log.debug("database statement failed", exc_info=True)
-            original = getattr(error, "orig", None) or error
-            reason = " ".join(str(original).split())
-            say("database_failed", reason=reason if reason.endswith(".") else reason + ".")
+            reason = _URL_PASSWORD.sub(r"\1***@", " ".join(str(error.orig).split()))
+            say("database_failed",
+                reason=reason if reason.endswith((".", "?", "!")) else reason + ".")
             raise SystemExit(1) from None
 
 

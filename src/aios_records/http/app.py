@@ -85,13 +85,16 @@ class RequestContext:
                 or self._default_locale)
 
 
-# Control characters, which a decoded path can contain (%00, %1B), as \xNN.
-_CONTROL_CHARACTERS = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f)}
+# Characters that could break or forge a log line, which client text such as
+# a decoded path (%00, %0A, %1B) can contain, written as escapes. The
+# backslash is escaped too, so a literal "\x0a" cannot pass for an escape.
+_LOG_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7f, 0xa0))}
+_LOG_ESCAPES.update({0x2028: "\\u2028", 0x2029: "\\u2029", ord("\\"): "\\\\"})
 
 
 def printable(text: str) -> str:
     """Return `text` with control characters escaped, for one clean log line."""
-    return text.translate(_CONTROL_CHARACTERS)
+    return text.translate(_LOG_ESCAPES)
 
 
 def database_failed(context: RequestContext, error: BaseException) -> ApiError:
@@ -155,11 +158,12 @@ class Api:
                 response = await handler(request, context)
             except PlainTextError as exc:
                 log.info("request %s rejected with %d: %s", context.request_id, exc.status,
-                         exc.text)
+                         printable(exc.text))
                 response = plain_response(exc)
             except ApiError as exc:
                 if exc.code == "SYS.1000":
-                    log.error("request %s failed: %s", context.request_id, exc.raw_details)
+                    log.error("request %s failed: %s", context.request_id,
+                              printable(exc.raw_details))
                 else:
                     log.info("request %s of account %s rejected with %s", context.request_id,
                              context.account_uuid or "-", exc)
@@ -176,7 +180,7 @@ class Api:
                          context.request_id, context.account_uuid or "-", exc.orig)
                 response = error_response(invalid_argument(
                     "value_rejected_by_database", reason=str(exc.orig).strip()), context.locale)
-            except sa.exc.OperationalError as exc:
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
                 if is_storage_full(exc):
                     log.error("request %s of account %s failed, the database is full: %s",
                               context.request_id, context.account_uuid or "-", exc.orig)
@@ -234,8 +238,9 @@ class Api:
         return await asyncio.get_running_loop().run_in_executor(self.query_executor, function)
 
     def inline_response(self, session_uuid: str, context: RequestContext,
-                        compile_query: Callable[[Visibility], CompiledQuery]) -> Response | None:
-        """Answer on the event loop through `self.inline`, or return None for the query threads."""
+                        compile_query: Callable[[Visibility], CompiledQuery | None]
+                        ) -> Response | None:
+        """Build the reply on the event loop through `self.inline`, or return None for the threads."""
         body = self.inline.reply(session_uuid, context, compile_query)
         if body is None:
             return None
@@ -248,9 +253,8 @@ class Api:
             query = parse_list_query(request.scope["query_string"])
             # A request too long for the compiler's caches is compiled in a thread.
             if self.inline is not None and self.compiler.caches(query):
-                response = self.inline_response(
-                    session_uuid, context,
-                    lambda visibility: self.compiler.compile(resource, query, visibility))
+                response = self.inline_response(session_uuid, context, functools.partial(
+                    self.compiler.compile, resource, query, cached_only=True))
                 if response is not None:
                     return response
 
@@ -280,9 +284,8 @@ class Api:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             uuid = request.path_params["uuid"]
             if self.inline is not None:
-                response = self.inline_response(
-                    session_uuid, context,
-                    lambda visibility: self.compiler.compile_get(resource, uuid, visibility))
+                response = self.inline_response(session_uuid, context, functools.partial(
+                    self.compiler.compile_get, resource, uuid, cached_only=True))
                 if response is not None:
                     return response
 

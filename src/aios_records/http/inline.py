@@ -33,11 +33,13 @@ class InlineQueries:
         self._session_read = reader.prepared(SESSION_LOOKUP)
 
     def reply(self, session_uuid: str, context,
-              compile_query: Callable[[Visibility], CompiledQuery]) -> bytes | None:
+              compile_query: Callable[[Visibility], CompiledQuery | None]) -> bytes | None:
         """Return the reply body, or None when the request must take the usual path.
 
         Raises ID.1001 for an unknown session and what `compile_query` raises
         for a bad query, as the usual path does, in the same order.
+        `compile_query` returns None for statements not compiled yet, which
+        the query threads compile instead of the event loop.
         """
         if not session_uuid or "\x00" in session_uuid:
             raise invalid_session()
@@ -51,7 +53,7 @@ class InlineQueries:
             context.account_uuid = account_uuid
 
             compiled = compile_query(Visibility.of(account_uuid))
-            if not compiled.reusable or compiled.limit > CHUNK_ROWS:
+            if compiled is None or not compiled.reusable or compiled.limit > CHUNK_ROWS:
                 return None
 
             values = compiled.parameters

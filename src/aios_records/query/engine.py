@@ -52,6 +52,9 @@ _PLAIN_COMPARISONS = {
 # list cache took about 10 MB (tracemalloc, 256 requests of a normal account,
 # each with a 27-item `?=` list and an expansion).
 MAX_CACHED_CONDITION_CHARS = 1024
+# Returned by `_compile_by_shape` for a request of a cacheable shape whose
+# statement is not cached yet, when only cached statements are wanted.
+_NOT_CACHED = object()
 # Parsed timestamps are kept for values up to this length, which every
 # accepted form fits, so junk values cannot fill the cache with long keys.
 MAX_KEPT_TIMESTAMP_CHARS = 64
@@ -119,16 +122,26 @@ class QueryCompiler:
         self._gets = _LruCache(COMPILED_CACHE_SIZE)
 
     def compile(self, resource: Resource, request: QueryRequest,
-                visibility: Visibility = ADMIN) -> CompiledQuery:
-        """Check fields and values against `resource` and build its SELECTs."""
-        by_shape = self._compile_by_shape(resource, request, visibility)
+                visibility: Visibility = ADMIN, cached_only: bool = False
+                ) -> CompiledQuery | None:
+        """Check fields and values against `resource` and build its SELECTs.
+
+        With `cached_only`, return None instead of building statements that
+        are not cached yet, so a caller on the event loop leaves that work
+        to a thread.
+        """
+        by_shape = self._compile_by_shape(resource, request, visibility, cached_only)
+        if by_shape is _NOT_CACHED:
+            return None
         if by_shape is not None:
             return by_shape
         if not self.caches(request):
-            return self._compile(resource, request, visibility)
+            return None if cached_only else self._compile(resource, request, visibility)
         key = (resource.name, request, visibility)
         compiled = self._lists.get(key)
         if compiled is None or compiled.resource is not resource:
+            if cached_only:
+                return None
             # Errors propagate before `put`, so only valid requests are cached.
             compiled = dataclasses.replace(self._compile(resource, request, visibility),
                                            reusable=True)
@@ -141,7 +154,8 @@ class QueryCompiler:
         return sum(len(c.text) for c in request.conditions) <= MAX_CACHED_CONDITION_CHARS
 
     def _compile_by_shape(self, resource: Resource, request: QueryRequest,
-                          visibility: Visibility) -> CompiledQuery | None:
+                          visibility: Visibility, cached_only: bool = False
+                          ) -> CompiledQuery | object | None:
         """Compile a request whose conditions all compare a field with a value, reusing statements.
 
         Covers `field OP value` on a string or timestamp field of `resource`
@@ -177,6 +191,8 @@ class QueryCompiler:
                request.fields, visibility)
         template = self._shapes.get(key)
         if template is None or template.resource is not resource:
+            if cached_only:
+                return _NOT_CACHED
             table = QUERY_TABLES[resource.name]
             where = [
                 _PLAIN_COMPARISONS[op](table.c[name], sa.bindparam(f"value_{index}"))
@@ -226,10 +242,15 @@ class QueryCompiler:
                 )
         return CompiledQuery(resource, fields, rows, count, request.limit, request.start)
 
-    def compile_get(self, resource: Resource, uuid: str,
-                    visibility: Visibility = ADMIN) -> CompiledQuery:
-        """Build the GET-by-uuid query: one `uuid=` condition, default paging."""
+    def compile_get(self, resource: Resource, uuid: str, visibility: Visibility = ADMIN,
+                    cached_only: bool = False) -> CompiledQuery | None:
+        """Build the GET-by-uuid query: one `uuid=` condition, default paging.
+
+        With `cached_only`, return None when the statement is not cached yet.
+        """
         if uuid.lower() == "null" or "\x00" in uuid:
+            if cached_only:
+                return None
             # `uuid=null` means IS NULL, and a NUL character is rejected, so
             # these take the general path that handles both.
             condition = Condition(f"uuid={uuid}", "uuid", "=", uuid)
@@ -237,6 +258,8 @@ class QueryCompiler:
         key = (resource.name, visibility)
         template = self._gets.get(key)
         if template is None or template.resource is not resource:
+            if cached_only:
+                return None
             table = QUERY_TABLES[resource.name]
             # The same comparison `_compare` builds for a string value.
             where = [table.c.uuid == sa.bindparam(GET_UUID_PARAMETER)]

@@ -264,7 +264,15 @@ def write_transaction_on(connection: sa.Connection) -> Iterator[sa.Connection]:
             yield connection
     finally:
         if not connection.invalidated:
-            _set_isolation(connection, connection.default_isolation_level)
+            try:
+                _set_isolation(connection, connection.default_isolation_level)
+            except sa.exc.DBAPIError as error:
+                # The transaction has ended (committed, or rolled back by an
+                # error that is on its way up), so this failure must not be
+                # reported as the write's. `_set_isolation` has invalidated
+                # the connection, so the pool drops it.
+                log.warning("restoring the read isolation level after a write failed: %s",
+                            error.orig)
 
 
 def _set_isolation(connection: sa.Connection, level: str) -> None:

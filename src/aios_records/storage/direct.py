@@ -11,7 +11,8 @@ other request meanwhile:
 - the connection has no busy timeout, so a locked database fails at once;
 - SQLite's progress handler aborts a statement after `STEP_BUDGET`
   virtual-machine steps, `CPU_BUDGET_S` of CPU or `WALL_BUDGET_S`, and its
-  SQL is not tried here again. A single step is never interrupted, so one very slow step (a LIKE
+  SQL is not tried here for `LONG_STATEMENT_SECONDS`. A statement that
+  finishes past a limit is treated alike. A single step is never interrupted, so one very slow step (a LIKE
   on a long value) can still hold the loop for its own duration;
 - the connection may not write (`PRAGMA query_only`).
 
@@ -49,8 +50,11 @@ WALL_BUDGET_S = 0.05
 # SQLite counts steps per prepared statement across its executions, not per
 # execution, so the handler counts its calls since the current execution began.
 STEPS_PER_TICK = 200
-# SQL texts that once ran past a limit, kept so they go to the query threads
-# at once; past this many, the set starts over.
+# SQL texts that ran past a limit go to the query threads at once for this
+# long, then get one more try here. A pause of the process (a GC pass, a
+# busy machine, a cold page) can stop a statement that is short by nature.
+LONG_STATEMENT_SECONDS = 60.0
+# Past this many remembered texts, the memory starts over.
 MAX_LONG_STATEMENTS = 1024
 # Prepared statements kept, the least recently used dropped first.
 PREPARED_CACHE_SIZE = 512
@@ -123,16 +127,15 @@ class SqliteDirectReader:
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
         cparams = {**cparams, "timeout": 0, "check_same_thread": False,
                    "isolation_level": None}
-        self.connection: sqlite3.Connection = sqlite3.connect(*cargs, **cparams)
-        self.connection.execute("PRAGMA query_only=ON")
-        self.connection.execute("PRAGMA busy_timeout=0")
+        self._connect_arguments = (cargs, cparams)
+        self.connection = self._connect()
         self._ticks = 0
         # perf_counter() at the start of the running `fetch`, None between them,
         # and thread_time() at that start.
         self._started: float | None = None
         self._cpu_started = 0.0
-        self.connection.set_progress_handler(self._tick, STEPS_PER_TICK)
-        self._long_statements: set[str] = set()
+        # SQL text -> time.monotonic() when it last ran past a limit.
+        self._long_statements: dict[str, float] = {}
         self._prepared: OrderedDict[int, tuple[sa.Select, PreparedRead]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -160,14 +163,35 @@ class SqliteDirectReader:
             raise NotServedHere(str(error)) from error
 
     def end(self) -> None:
-        if self.connection.in_transaction:
+        """End the read transaction; on failure, replace the connection and raise NotServedHere.
+
+        A connection left inside its transaction would serve its old snapshot
+        to every later read.
+        """
+        if not self.connection.in_transaction:
+            return
+        try:
             self.connection.execute("ROLLBACK")
+        except sqlite3.Error as error:
+            log.warning("ending a read transaction on the event loop failed, so its "
+                        "connection is replaced: %s", error)
+            self.connection.close()
+            self.connection = self._connect()
+            raise NotServedHere(str(error)) from error
+
+    def _connect(self) -> sqlite3.Connection:
+        cargs, cparams = self._connect_arguments
+        connection = sqlite3.connect(*cargs, **cparams)
+        connection.execute("PRAGMA query_only=ON")
+        connection.execute("PRAGMA busy_timeout=0")
+        connection.set_progress_handler(self._tick, STEPS_PER_TICK)
+        return connection
 
     def fetch(self, read: PreparedRead, values: Mapping[str, object]) -> list[tuple]:
         """Run `read` and return its converted rows; raise NotServedHere when it cannot run here."""
         if not read.servable:
             raise NotServedHere("SQLAlchemy renders this statement per execution")
-        if read.sql in self._long_statements:
+        if self.ran_long(read.sql):
             raise NotServedHere("the statement ran long before")
         self._ticks = 0
         self._started = started = time.perf_counter()
@@ -183,6 +207,11 @@ class SqliteDirectReader:
         finally:
             self._started = None
         elapsed_s = time.perf_counter() - started
+        if (elapsed_s > WALL_BUDGET_S
+                or time.thread_time() - self._cpu_started > CPU_BUDGET_S):
+            # One step is never interrupted (a count of a whole table is a
+            # single step), so a statement can finish past a limit.
+            self._remember_long(read.sql)
         if self.slow_query_s is not None and elapsed_s >= self.slow_query_s:
             # As the pooled connections log them: the statement, never its values.
             slow_log.warning("slow query took %.1f ms on the event loop: %s", elapsed_s * 1000,
@@ -190,17 +219,19 @@ class SqliteDirectReader:
         return read.convert(rows)
 
     def ran_long(self, sql: str) -> bool:
-        """Tell whether `sql` once ran past a limit, so it goes to the query threads."""
-        return sql in self._long_statements
+        """Tell whether `sql` ran past a limit recently, so it goes to the query threads."""
+        since = self._long_statements.get(sql)
+        return since is not None and time.monotonic() - since < LONG_STATEMENT_SECONDS
 
     def _remember_long(self, sql: str) -> None:
         if len(self._long_statements) >= MAX_LONG_STATEMENTS:
             self._long_statements.clear()
-        self._long_statements.add(sql)
-        # Logged once per SQL text, because later runs never start here.
+        self._long_statements[sql] = time.monotonic()
+        # Logged once per try, because the text then stays off the loop for a while.
         log.info("a read ran past %d SQLite steps, %.0f ms of CPU or %.0f ms on the event "
-                 "loop, so it runs in a query thread from now on: %.300s", STEP_BUDGET,
-                 CPU_BUDGET_S * 1000, WALL_BUDGET_S * 1000, " ".join(sql.split()))
+                 "loop, so it runs in a query thread for the next %.0f s: %.300s",
+                 STEP_BUDGET, CPU_BUDGET_S * 1000, WALL_BUDGET_S * 1000,
+                 LONG_STATEMENT_SECONDS, " ".join(sql.split()))
 
     def _tick(self) -> int:
         """Count SQLite's progress calls; a true value makes SQLite abort the statement."""

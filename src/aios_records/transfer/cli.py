@@ -33,6 +33,7 @@ from .exporter import export_resource
 from .importer import ImportResult, import_file
 from .messages import render
 
+
 class ResourceChoice(click.Choice):
     """A resource type name in any letter case, listed as the API spells it when invalid."""
 

@@ -149,9 +149,9 @@ def check_value(field: Field, value: object, name: str,
         return value
 
     low, high = value_range(field)
-    if isinstance(value, float) and value.is_integer() and not low <= value <= high:
-        # orjson reads an integer literal beyond 64 bits as a float, so this
-        # was an integer the field cannot hold rather than a fraction.
+    if isinstance(value, float) and abs(value) >= 2**63:
+        # orjson reads an integer literal beyond 64 bits as a float, so such
+        # a value is out of every field's range whatever its type was.
         raise invalid_argument("out_of_range", field=name, value=value, low=low, high=high)
     if not isinstance(value, int) or isinstance(value, bool):
         raise ApiError("SYS.1007", "wrong_body_type", field=name, expected="integer",
