@@ -33,7 +33,6 @@ import loadgen
 import servers
 
 RECORDS_PATH = "/zstack/v1/ai/trained-model/records"
-READ_CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -117,22 +116,6 @@ class Client:
             reply_bytes = len(reply)
         return Measurement(label, samples_ms, reply_bytes)
 
-    def fetch_large(self, path: str) -> tuple[float, float, int]:
-        """Fetch `path` once in chunks; return the seconds to first and last byte and the size."""
-        started = time.perf_counter()
-        self.connection.request("GET", path, headers={"Authorization": f"OAuth {self.session}"})
-        response = self.connection.getresponse()
-        first_byte = None
-        size = 0
-        while chunk := response.read1(READ_CHUNK_BYTES):
-            if first_byte is None:
-                first_byte = time.perf_counter() - started
-            size += len(chunk)
-        last_byte = time.perf_counter() - started
-        if response.status != 200:
-            raise RuntimeError(f"GET {path} failed with HTTP {response.status}")
-        return first_byte or last_byte, last_byte, size
-
     def close(self) -> None:
         self.connection.close()
 
@@ -175,8 +158,11 @@ def run(args: argparse.Namespace) -> None:
                        for label, path in queries]
 
             rss_before = loadgen.status_mib(server.pid, "VmHWM")
-            first_byte, last_byte, size = client.fetch_large(
-                f"{RECORDS_PATH}?limit={args.big_limit}")
+            large = loadgen.fetch_large(server.port, f"{RECORDS_PATH}?limit={args.big_limit}",
+                                        client.session)
+            if large.status != 200:
+                raise RuntimeError(f"the large page failed with HTTP {large.status}")
+            first_byte, last_byte, size = large.first_byte_s, large.last_byte_s, large.body_bytes
             rss_after = loadgen.status_mib(server.pid, "VmHWM")
             client.close()
         finally:

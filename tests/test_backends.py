@@ -301,8 +301,8 @@ END_CONNECTION = {
 
 def test_write_on_dropped_connection_raises_database_error(tmp_path):
     # The server can drop a pooled connection after the pool's ping and before
-    # the write sets its isolation level; that must surface as SQLAlchemy's
-    # OperationalError, which the HTTP layer answers as "database unavailable",
+    # the write sets its isolation level. That must raise SQLAlchemy's
+    # OperationalError, which the HTTP layer reports as "database unavailable",
     # and the dead connection must leave the pool.
     engine = database.create_engine(database_url_for(tmp_path / "dropped"))
     try:

@@ -319,8 +319,8 @@ raw.close()
 
 
 def test_pool_reset_failure_logs_one_line():
-    # A database outage makes the pool fail to reset its dead connections;
-    # the log should say so in one line rather than print a traceback each time.
+    # A database outage makes the pool fail to reset its dead connections, and
+    # the log should report each failure in one line, without a traceback.
     run = subprocess.run([sys.executable, "-c", POOL_RESET_FAILURE],
                          capture_output=True, text=True, timeout=60)
 

@@ -172,7 +172,7 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def acknowledged(self) -> int:
-        """Count the writes answered with 200 so far; the count never goes down.
+        """Count the writes that got a 200 reply so far; the count never goes down.
 
         The ledger's own entries can shrink: an acknowledged record whose
         delete is then cut off by the kill moves to `in_doubt`.

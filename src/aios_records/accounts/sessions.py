@@ -153,7 +153,7 @@ class SessionManager:
     def current_account(self, session_uuid: str, row: Sequence | None) -> str | None:
         """Judge a session row read elsewhere, without writing.
 
-        `row` holds the `accountUuid` and `expiredDate` columns of
+        `row` contains the `accountUuid` and `expiredDate` columns of
         `SESSION_LOOKUP` for `session_uuid`, or is None when no row matched.
         Returns the account uuid of a live session that needs no renewal,
         None when the session must be renewed or removed (call `check`), and

@@ -251,8 +251,7 @@ class Api:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             query = parse_list_query(request.scope["query_string"])
-            # A request too long for the compiler's caches is compiled in a thread.
-            if self.inline is not None and self.compiler.caches(query):
+            if self.inline is not None:
                 response = self.inline_response(session_uuid, context, functools.partial(
                     self.compiler.compile, resource, query, cached_only=True))
                 if response is not None:
