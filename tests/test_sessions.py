@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import re
 import threading
 import time
@@ -13,10 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from conftest import ADMIN_PASSWORD, SESSION_EXPIRED_BODY, Server, sha512, without_session
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from aios_records.accounts.sessions import SessionManager
+from aios_records.clock import Clock
 from aios_records.http.bodies import MAX_BODY_BYTES
 from aios_records.storage import database
 from aios_records.storage.schema import session_table
+from aios_records.storage.types import from_db_time, to_db_time
 
 ADMIN_UUID = "36c27e8ff05c4780bf6d2fa65700f22e"
 RECORDS = "/v1/ai/trained-model/records"
@@ -576,3 +582,58 @@ def test_header_unknown_session(server, value):
     reply = without_session(server).get(RECORDS, headers={"Authorization": value})
     assert reply.status == 503
     assert reply.body == SESSION_EXPIRED_BODY
+
+
+# -- judging a session row without the database --------------------------------------
+
+
+class SettableClock(Clock):
+    """A Clock at a given POSIX time, with a fraction of a second."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.at = seconds
+
+    def now(self) -> datetime:
+        # The whole second that `seconds` falls in; fromtimestamp() of the
+        # float itself would round X.9999999 up to the next second.
+        return datetime.fromtimestamp(math.floor(self.at), timezone.utc)
+
+    def seconds(self) -> float:
+        return self.at
+
+
+def live_without_renewal(manager: SessionManager, stored: str, now: datetime) -> bool:
+    """The rule of `SessionManager.check`, in datetimes: live, and not due for renewal."""
+    expiry = from_db_time(stored)
+    return expiry > now and now + manager.timeout - expiry <= manager.renew_step
+
+
+@settings(max_examples=400, deadline=None)
+@given(timeout=st.integers(min_value=1, max_value=10 ** 6),
+       expiry=st.integers(min_value=1_700_000_000, max_value=1_900_000_000),
+       offsets=st.lists(st.floats(min_value=-2e6, max_value=2e6, allow_nan=False),
+                        min_size=1, max_size=4))
+def test_kept_verdict_follows_the_renewal_rule(timeout, expiry, offsets):
+    # The verdict of a row is kept and compared with the clock in POSIX
+    # seconds; at every instant it must agree with the datetime rule.
+    clock = SettableClock(0.0)
+    manager = SessionManager(None, timeout, 10, clock)
+    stored = to_db_time(datetime.fromtimestamp(expiry, timezone.utc))
+    account = "ac" * 16
+
+    for offset in offsets:
+        clock.at = expiry + offset
+        expected = account if live_without_renewal(manager, stored, clock.now()) else None
+        assert manager.current_account("5e" * 16, (account, stored)) == expected
+
+
+def test_kept_verdict_needs_the_same_account():
+    clock = SettableClock(1_800_000_000.0)
+    manager = SessionManager(None, 600, 10, clock)
+    stored = to_db_time(datetime.fromtimestamp(1_800_000_590, timezone.utc))
+
+    assert manager.current_account("5e" * 16, ("a1" * 16, stored)) == "a1" * 16
+    # A row naming another account for the same session and expiry is not
+    # judged by the kept verdict of the first.
+    assert manager.current_account("5e" * 16, ("b2" * 16, stored)) is None
