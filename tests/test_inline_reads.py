@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ADMIN_PASSWORD, TEST_BACKEND, Server, run_cli, sha512, start_server
+import uvicorn
+from conftest import (
+    ADMIN_PASSWORD,
+    TEST_BACKEND,
+    Server,
+    free_port,
+    run_cli,
+    sha512,
+    start_server,
+)
 
 from aios_records.accounts.sessions import SESSION_LOOKUP
+from aios_records.config import Settings
 from aios_records.demo import EXAMPLE_MODEL_UUID, EXAMPLE_RECORD_UUID
+from aios_records.http.app import create_app
+from aios_records.http.inline import InlineEndpoint
 from aios_records.storage import database
 from aios_records.storage import direct
 from aios_records.storage.direct import STEP_BUDGET, NotServedHere, SqliteDirectReader
@@ -123,6 +137,72 @@ def test_unknown_session_rejected_inline(pair):
         assert reply.status in (400, 503), reply.text
         if reply.status == 503:
             assert reply.json()["error"]["code"] == "ID.1001"
+
+
+@pytest.fixture(scope="module")
+def quiet(pair) -> Server:
+    """A third server over the pair's database, without debug logging.
+
+    With debug logging on, every query request takes the route's usual
+    endpoint, which writes the request line. Without it, replies read on
+    the event loop go out from `InlineEndpoint` directly.
+    """
+    inline, _, _ = pair
+    server = start_server(inline.data_dir)
+    yield server
+    server.stop()
+
+
+def wire(reply) -> tuple:
+    return (reply.status, reply.headers.get("content-type"),
+            reply.headers.get("content-length"), reply.body)
+
+
+@pytest.mark.parametrize("who", ["admin", "normal"])
+def test_direct_replies_equal_thread_replies(pair, quiet, who):
+    _, threads, sessions = pair
+    session = sessions[who]
+
+    for path in REQUESTS:
+        for _ in range(3):
+            assert wire(quiet.get(path, session=session)) == wire(
+                threads.get(path, session=session)), path
+
+
+def test_logout_elsewhere_ends_remembered_session(pair, quiet):
+    # `quiet` learns the session's account, then reads session and page in
+    # one statement. A logout through another process must still end the
+    # session there at once, for a found row, an empty page and a bad query.
+    _, threads, _ = pair
+    session = quiet.login_session()
+    found = f"{RECORDS}/{EXAMPLE_RECORD_UUID}"
+    for _ in range(3):
+        assert quiet.get(found, session=session).status == 200
+
+    logout = threads.request("DELETE", f"/v1/accounts/sessions/{session}")
+    assert logout.status == 200, logout.text
+
+    for path in (found, f"{RECORDS}/{'0' * 32}", f"{RECORDS}?q=noSuchField=1"):
+        reply = quiet.get(path, session=session)
+        assert reply.status == 503, (path, reply.text)
+        assert reply.json()["error"]["code"] == "ID.1001", path
+        assert wire(reply) == wire(threads.get(path, session=session)), path
+
+
+def test_remembered_session_sees_only_its_rows(pair, quiet):
+    # The page read with the session is compiled for the account that an
+    # earlier request found. A normal account's GET of a hidden record stays empty.
+    inline, _, sessions = pair
+    hidden = inline.get(f"{RECORDS}?limit=50&fields=uuid", session=sessions["admin"]).json()
+    uuids = [r["uuid"] for r in hidden["inventories"] if r["uuid"] != EXAMPLE_RECORD_UUID]
+    assert uuids
+
+    for _ in range(3):
+        reply = quiet.get(f"{RECORDS}/{uuids[0]}", session=sessions["normal"])
+        assert reply.status == 200, reply.text
+        assert reply.json()["inventories"] == []
+        shared = quiet.get(f"{RECORDS}/{EXAMPLE_RECORD_UUID}", session=sessions["normal"])
+        assert [r["uuid"] for r in shared.json()["inventories"]] == [EXAMPLE_RECORD_UUID]
 
 
 def test_write_seen_by_next_inline_read(pair):
@@ -271,3 +351,72 @@ def test_slow_read_logged_without_values(tmp_path, caplog):
     assert "slow query took" in caplog.text
     assert '"SessionVO"' in caplog.text
     assert secret not in caplog.text
+
+
+def test_reader_page_cache_size(reader):
+    assert reader.connection.execute("PRAGMA cache_size").fetchone()[0] == -direct.CACHE_KIB
+
+
+# -- which endpoint replies ---------------------------------------------------------
+
+
+class CountingApp:
+    """Wraps an ASGI app and counts the requests that reach it."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.calls = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.calls += 1
+        await self.app(scope, receive, send)
+
+
+def inline_endpoints(router) -> list[InlineEndpoint]:
+    found = []
+    for route in router.routes:
+        endpoints = getattr(route, "endpoints", {}).values() or [route.endpoint]
+        found.extend(e for e in endpoints if isinstance(e, InlineEndpoint))
+    return list({id(e): e for e in found}.values())
+
+
+def test_direct_path_skips_usual_endpoint(tmp_path):
+    run_cli("demo-data", "--data-dir", str(tmp_path), "--records", "20", "--seed", "5",
+            "--admin-password", ADMIN_PASSWORD)
+    url = database.sqlite_url_for(tmp_path)
+    engine = database.create_engine(url)
+    port = free_port()
+    app = create_app(Settings(database_url=url, data_dir=tmp_path, port=port), engine)
+    endpoints = inline_endpoints(app)
+    assert endpoints
+    for endpoint in endpoints:
+        endpoint.fallback = CountingApp(endpoint.fallback)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "the in-process server did not start"
+            time.sleep(0.02)
+        client = Server(port, tmp_path, None, tmp_path / "unused.log")
+        session = client.login_session()
+        paths = [f"{RECORDS}/{EXAMPLE_RECORD_UUID}",
+                 f"{RECORDS}?q=modelUuid={EXAMPLE_MODEL_UUID}&limit=5"]
+        for path in paths:
+            for _ in range(4):
+                assert client.get(path, session=session).status == 200
+        usual = sum(endpoint.fallback.calls for endpoint in endpoints)
+
+        # Each path's first request compiles its statements in a thread.
+        # Later ones are read on the event loop and sent directly.
+        assert usual <= len(paths)
+        # A bad session goes to the usual endpoint, which replies with ID.1001.
+        bad = client.get(paths[0], session="0" * 32)
+        assert bad.json()["error"]["code"] == "ID.1001"
+        assert sum(endpoint.fallback.calls for endpoint in endpoints) == usual + 1
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        engine.dispose()

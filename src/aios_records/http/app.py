@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route, Router
+from starlette.routing import Route, Router, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import i18n
@@ -48,7 +48,7 @@ from .envelopes import (
     success_response,
 )
 from .querystring import parse_list_query
-from .inline import InlineQueries
+from .inline import CachedCompile, InlineEndpoint, InlineQueries
 from .replies import execute
 from .identity_routes import IdentityRoutes
 from .openapi import DOCUMENT_PATH, openapi_bytes
@@ -238,22 +238,22 @@ class Api:
         return await asyncio.get_running_loop().run_in_executor(self.query_executor, function)
 
     def inline_response(self, session_uuid: str, context: RequestContext,
-                        compile_query: Callable[[Visibility], CompiledQuery | None]
-                        ) -> Response | None:
+                        compile_query: CachedCompile, subject: object) -> Response | None:
         """Build the reply on the event loop through `self.inline`, or return None for the threads."""
-        body = self.inline.reply(session_uuid, context, compile_query)
+        body = self.inline.reply(session_uuid, context, compile_query, subject)
         if body is None:
             return None
         context.served_inline = True
         return json_response(body)
 
     def query_list(self, resource: Resource) -> Handler:
+        compile_cached = self.cached_list_compiler(resource)
+
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             query = parse_list_query(request.scope["query_string"])
             if self.inline is not None:
-                response = self.inline_response(session_uuid, context, functools.partial(
-                    self.compiler.compile, resource, query, cached_only=True))
+                response = self.inline_response(session_uuid, context, compile_cached, query)
                 if response is not None:
                     return response
 
@@ -279,12 +279,13 @@ class Api:
         return handler
 
     def query_get(self, resource: Resource) -> Handler:
+        compile_cached = self.cached_get_compiler(resource)
+
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             uuid = request.path_params["uuid"]
             if self.inline is not None:
-                response = self.inline_response(session_uuid, context, functools.partial(
-                    self.compiler.compile_get, resource, uuid, cached_only=True))
+                response = self.inline_response(session_uuid, context, compile_cached, uuid)
                 if response is not None:
                     return response
 
@@ -299,6 +300,27 @@ class Api:
             return json_response(reply.body)
 
         return handler
+
+    def _inline_queries(self) -> InlineQueries | None:
+        return self.inline
+
+    def cached_list_compiler(self, resource: Resource) -> CachedCompile:
+        """Return `compile(query, visibility)` for list queries of `resource`, cached statements only."""
+        compile_list = self.compiler.compile
+
+        def compile_query(query: object, visibility: Visibility) -> CompiledQuery | None:
+            return compile_list(resource, query, visibility, cached_only=True)
+
+        return compile_query
+
+    def cached_get_compiler(self, resource: Resource) -> CachedCompile:
+        """Return `compile(uuid, visibility)` for GETs of `resource`, cached statements only."""
+        compile_get = self.compiler.compile_get
+
+        def compile_query(uuid: object, visibility: Visibility) -> CompiledQuery | None:
+            return compile_get(resource, uuid, visibility, cached_only=True)
+
+        return compile_query
 
     # -- sessions -------------------------------------------------------------
 
@@ -347,8 +369,12 @@ class Api:
                   methods=["GET"]),
         ]
         for resource in SERVED_QUERY_RESOURCES:
-            list_endpoint = self.endpoint(self.query_list(resource))
-            get_endpoint = self.endpoint(self.query_get(resource))
+            list_endpoint = InlineEndpoint(
+                self._inline_queries, _list_subject, self.cached_list_compiler(resource),
+                request_response(self.endpoint(self.query_list(resource))))
+            get_endpoint = InlineEndpoint(
+                self._inline_queries, _get_subject, self.cached_get_compiler(resource),
+                request_response(self.endpoint(self.query_get(resource))))
             for path in (resource.query_path, *resource.list_path_aliases):
                 routes.append(Route(f"{prefix}{path}", list_endpoint, methods=["GET"]))
             for path in (resource.query_path, *resource.extra_query_paths):
@@ -387,26 +413,31 @@ class Api:
         return Response(b"ready\n", media_type="text/plain")
 
 
-class PathNormalizer:
-    """ASGI middleware that collapses repeated slashes before routing.
+def _list_subject(scope: Scope) -> object:
+    return parse_list_query(scope["query_string"])
 
-    The path as received stays in `scope["original_path"]` for the 404 text.
+
+def _get_subject(scope: Scope) -> object:
+    return scope["path_params"]["uuid"]
+
+
+class NormalizingRouter(Router):
+    """Starlette's Router, collapsing repeated slashes in the path before routing.
+
+    The path as received stays in `scope["original_path"]` for the 404 text
+    when it changed. Done here rather than in a middleware, because each
+    ASGI layer costs every request a coroutine.
     """
 
-    def __init__(self, app: ASGIApp, context_path: str) -> None:
-        self.app = app
-        self.context_path = context_path
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        original = scope["path"]
-        collapsed = "/" + "/".join(part for part in original.split("/") if part)
-        if original.endswith("/") and collapsed != "/":
-            collapsed += "/"
-        scope = dict(scope, path=collapsed, original_path=original)
-        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            original = scope["path"]
+            if "//" in original or not original.startswith("/"):
+                collapsed = "/" + "/".join(part for part in original.split("/") if part)
+                if original.endswith("/") and collapsed != "/":
+                    collapsed += "/"
+                scope = dict(scope, path=collapsed, original_path=original)
+        await self.middleware_stack(scope, receive, send)
 
 
 def not_found_handler(context_path: str):
@@ -441,9 +472,8 @@ def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None
             api.query_executor.shutdown(wait=False)
             log.info("aios-records stopped")
 
-    router = Router(routes=merge_same_paths(api.routes()), redirect_slashes=False,
-                    default=not_found_handler(settings.context_path), lifespan=lifespan)
-    return PathNormalizer(router, settings.context_path)
+    return NormalizingRouter(routes=merge_same_paths(api.routes()), redirect_slashes=False,
+                             default=not_found_handler(settings.context_path), lifespan=lifespan)
 
 
 def merge_same_paths(routes: list[Route]) -> list[Route]:
@@ -465,18 +495,32 @@ def merge_same_paths(routes: list[Route]) -> list[Route]:
         endpoints = {}
         for route in group:
             for method in route.methods or ():
-                endpoints[method] = route.endpoint
-        merged.append(Route(path, _method_dispatcher(endpoints), methods=sorted(endpoints)))
+                endpoints[method] = route.app
+        merged.append(MethodRoute(path, endpoints))
     return merged
 
 
-def _method_dispatcher(endpoints: dict[str, Callable[[Request], Awaitable[Response]]]):
-    async def dispatch(request: Request) -> Response:
-        # Route lets only the methods of `endpoints` through, HEAD among them
-        # wherever GET is.
-        return await endpoints[request.method](request)
+class MethodRoute(Route):
+    """A route whose endpoint is chosen by the request's method.
 
-    return dispatch
+    Route checks the method (405 with every method in `Allow`) and then
+    hands the request to the ASGI app of that method, with no layer between.
+    """
+
+    def __init__(self, path: str, endpoints: dict[str, ASGIApp]) -> None:
+        super().__init__(path, self._unused, methods=sorted(endpoints))
+        self.endpoints = endpoints
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.endpoints.get(scope["method"])
+        if endpoint is None:
+            await super().handle(scope, receive, send)
+            return
+        await endpoint(scope, receive, send)
+
+    @staticmethod
+    async def _unused(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("MethodRoute passes requests to its endpoints")
 
 
 async def _clean_sessions(sessions: SessionManager) -> None:

@@ -16,7 +16,7 @@ JSON_CONTENT_TYPE = "application/json;charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain;charset=utf-8"
 
 
-_JSON_CONTENT_TYPE_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode("ascii"))
+JSON_CONTENT_TYPE_HEADER = (b"content-type", JSON_CONTENT_TYPE.encode("ascii"))
 
 
 class JsonResponse(Response):
@@ -30,7 +30,7 @@ class JsonResponse(Response):
         self.status_code = status_code
         self.body = body
         self.background = None
-        self.raw_headers = [_JSON_CONTENT_TYPE_HEADER,
+        self.raw_headers = [JSON_CONTENT_TYPE_HEADER,
                             (b"content-length", str(len(body)).encode("ascii"))]
 
 

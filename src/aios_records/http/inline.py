@@ -6,20 +6,40 @@ more than short reads: a session to renew or remove, a statement outside
 the compiler's caches, a streamed page, SQL that ran long once, a locked
 database. The caller then runs the request on the usual path. Both paths
 run the same SQL text with the same values, so they differ in cost, not in
-results.
+results. The one exception: once a session's account is known, a page
+without a count is read together with the session in one statement, the
+page's SQL with one more column (`SESSION_PROBE`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from ..accounts.sessions import SESSION_LOOKUP, SessionManager
+import sqlalchemy as sa
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..accounts.sessions import (
+    SESSION_LOOKUP,
+    SESSION_PROBE,
+    SESSION_PROBE_ACCOUNT,
+    SESSION_PROBE_UUID,
+    SessionManager,
+)
 from ..errors import invalid_session
 from ..query.engine import CompiledQuery
 from ..query.visibility import Visibility
 from ..rendering import InventoryRenderer
 from ..storage.direct import NotServedHere, SqliteDirectReader
+from .auth import session_uuid_from_header
+from .envelopes import JSON_CONTENT_TYPE_HEADER
 from .replies import CHUNK_ROWS, page_body
+
+request_log = logging.getLogger("aios_records.requests")
+
+# compile(subject, visibility): a list query or uuid compiled from cached
+# statements only, or None when they are not cached yet.
+CachedCompile = Callable[[object, Visibility], CompiledQuery | None]
 
 
 class InlineQueries:
@@ -31,28 +51,44 @@ class InlineQueries:
         self.sessions = sessions
         self.renderer = renderer
         self._session_read = reader.prepared(SESSION_LOOKUP)
+        # Session uuid -> account uuid, as read by earlier requests; a
+        # session never changes its account.
+        self._accounts: dict[str, str] = {}
+        # id(rows statement) -> (rows statement, the same with SESSION_PROBE).
+        self._probed: dict[int, tuple[sa.Select, sa.Select]] = {}
 
-    def reply(self, session_uuid: str, context,
-              compile_query: Callable[[Visibility], CompiledQuery | None]) -> bytes | None:
+    def reply(self, session_uuid: str, context, compile_query: CachedCompile,
+              subject: object) -> bytes | None:
         """Return the reply body, or None when the request must take the usual path.
 
-        Raises ID.1001 for an unknown session and what `compile_query` raises
-        for a bad query, as the usual path does, in the same order.
-        `compile_query` returns None for statements not compiled yet, which
-        the query threads compile instead of the event loop.
+        `compile_query(subject, visibility)` compiles the request (`subject`
+        is a parsed list query or a uuid). It returns None for statements not
+        compiled yet, which the query threads compile instead of the event
+        loop. Raises ID.1001 for an unknown session and what `compile_query`
+        raises for a bad query, as the usual path does, in the same order.
         """
         if not session_uuid or "\x00" in session_uuid:
             raise invalid_session()
         reader = self.reader
         try:
+            account_uuid = self._accounts.get(session_uuid)
+            if account_uuid is not None:
+                body = self._probed_reply(session_uuid, account_uuid, context, compile_query,
+                                          subject)
+                if body is not None:
+                    return body
+
             found = reader.fetch(self._session_read, {"session_uuid": session_uuid})
             account_uuid = self.sessions.current_account(session_uuid,
                                                          found[0] if found else None)
             if account_uuid is None:
                 return None
             context.account_uuid = account_uuid
+            if len(self._accounts) >= MAX_KEPT_ACCOUNTS:
+                self._accounts.clear()
+            self._accounts[session_uuid] = account_uuid
 
-            compiled = compile_query(Visibility.of(account_uuid))
+            compiled = compile_query(subject, Visibility.of(account_uuid))
             if compiled is None or not compiled.reusable or compiled.limit > CHUNK_ROWS:
                 return None
 
@@ -73,3 +109,110 @@ class InlineQueries:
         except NotServedHere:
             return None
         return page_body(compiled, total, rows, self.renderer)
+
+    def _probed_reply(self, session_uuid: str, account_uuid: str, context,
+                      compile_query: CachedCompile, subject: object) -> bytes | None:
+        """Read the session and a page without a count in one statement, or return None.
+
+        The page is read as `account_uuid` may see it, the account an
+        earlier request found for this session, and each row carries the
+        session's expiry if the session still belongs to that account. An
+        empty page carries no session expiry, and a bad query must be
+        reported after the session check, so both return None and `reply`
+        checks the session first, as the usual path does.
+        """
+        try:
+            compiled = compile_query(subject, Visibility.of(account_uuid))
+        except Exception:
+            return None
+        if (compiled is None or not compiled.reusable or compiled.limit > CHUNK_ROWS
+                or compiled.count is not None or compiled.rows is None):
+            return None
+        reader = self.reader
+        values = dict(compiled.parameters)
+        values[SESSION_PROBE_UUID] = session_uuid
+        values[SESSION_PROBE_ACCOUNT] = account_uuid
+        rows = reader.fetch(reader.prepared(self._with_probe(compiled.rows)), values)
+        if not rows:
+            return None
+        # The probe is the last column, which rendering leaves out, because
+        # it pairs the row's values with the reply fields only.
+        expiry = rows[0][-1]
+        if expiry is None:
+            del self._accounts[session_uuid]
+            return None
+        if self.sessions.current_account(session_uuid, (account_uuid, expiry)) is None:
+            return None
+        context.account_uuid = account_uuid
+        return page_body(compiled, None, rows, self.renderer)
+
+    def _with_probe(self, rows: sa.Select) -> sa.Select:
+        """Return `rows` with SESSION_PROBE as its last column, built once per statement."""
+        kept = self._probed.get(id(rows))
+        if kept is not None and kept[0] is rows:
+            return kept[1]
+        probed = rows.add_columns(SESSION_PROBE)
+        if len(self._probed) >= MAX_KEPT_ACCOUNTS:
+            self._probed.clear()
+        # The entry keeps `rows` alive, so its id is not reused while kept.
+        self._probed[id(rows)] = (rows, probed)
+        return probed
+
+
+# Sessions, and statements with the session probe, kept before starting over.
+MAX_KEPT_ACCOUNTS = 4096
+
+
+class _Reader:
+    """Receiver of the account uuid that `InlineQueries.reply` sets for `InlineEndpoint`."""
+
+    __slots__ = ("account_uuid",)
+
+    def __init__(self) -> None:
+        self.account_uuid: str | None = None
+
+
+class InlineEndpoint:
+    """The ASGI endpoint of a query route: 200 replies read on the loop go out directly.
+
+    Starlette's request and response objects, the error envelopes and the
+    request log cost a GET about as much CPU as its two SQLite reads. Here
+    a request whose reply `InlineQueries` reads on the loop skips them; any
+    other request, errors included, goes to `fallback`, the route's usual
+    endpoint, which runs it again from the start and replies. The reads
+    change nothing, so running them twice is safe, and only requests that
+    fail here pay for it. With debug logging on, every request takes
+    `fallback`, which writes the request line.
+    """
+
+    def __init__(self, source: Callable[[], InlineQueries | None],
+                 subject_of: Callable[[Scope], object], compile_query: CachedCompile,
+                 fallback: ASGIApp) -> None:
+        self.source = source
+        self.subject_of = subject_of
+        self.compile_query = compile_query
+        self.fallback = fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        inline = self.source()
+        body = None
+        if (inline is not None and scope["method"] == "GET"
+                and not request_log.isEnabledFor(logging.DEBUG)):
+            header = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    header = value.decode("latin-1")
+                    break
+            try:
+                body = inline.reply(session_uuid_from_header(header), _Reader(),
+                                    self.compile_query, self.subject_of(scope))
+            except Exception:
+                # Bad input or anything unexpected: `fallback` replies
+                # with the right error and logs what needs logging.
+                body = None
+        if body is None:
+            await self.fallback(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            JSON_CONTENT_TYPE_HEADER, (b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})

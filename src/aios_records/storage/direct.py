@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -49,14 +47,20 @@ WALL_BUDGET_S = 0.05
 # Steps between two calls of the progress handler, which checks the limits.
 # SQLite counts steps per prepared statement across its executions, not per
 # execution, so the handler counts its calls since the current execution began.
-STEPS_PER_TICK = 200
+# At 200 the handler ran every few GETs (about 50 steps each), and each call
+# reads the thread's CPU clock, a system call; 1,000 steps take well under
+# the CPU limit.
+STEPS_PER_TICK = 1000
 # SQL texts that ran past a limit go to the query threads at once for this
 # long, then get one more try here. A pause of the process (a GC pass, a
 # busy machine, a cold page) can stop a statement that is short by nature.
 LONG_STATEMENT_SECONDS = 60.0
 # Past this many remembered texts, the memory starts over.
 MAX_LONG_STATEMENTS = 1024
-# Prepared statements kept, the least recently used dropped first.
+# Page cache of the event loop's connection, in KiB; SQLite fills it only
+# with pages that reads touch.
+CACHE_KIB = 32 * 1024
+# Prepared statements kept before the map starts over.
 PREPARED_CACHE_SIZE = 512
 
 
@@ -76,6 +80,10 @@ class PreparedRead:
     # False for SQL that SQLAlchemy must render per execution.
     servable: bool = field(default=True)
 
+    def __post_init__(self) -> None:
+        # Whether any column converts its values; most do not on SQLite.
+        self.converts = any(self.result_processors)
+
     def arguments(self, values: Mapping[str, object]) -> list[object]:
         """Return the positional driver arguments for `values` and the built-in defaults."""
         if not self.bind_processors:
@@ -91,9 +99,9 @@ class PreparedRead:
 
     def convert(self, rows: list[tuple]) -> list[tuple]:
         """Apply the column types' result conversions, as SQLAlchemy would."""
-        processors = self.result_processors
-        if not any(processors):
+        if not self.converts:
             return rows
+        processors = self.result_processors
         return [tuple(value if process is None or value is None else process(value)
                       for process, value in zip(processors, row)) for row in rows]
 
@@ -136,23 +144,22 @@ class SqliteDirectReader:
         self._cpu_started = 0.0
         # SQL text -> time.monotonic() when it last ran past a limit.
         self._long_statements: dict[str, float] = {}
-        self._prepared: OrderedDict[int, tuple[sa.Select, PreparedRead]] = OrderedDict()
-        self._lock = threading.Lock()
+        # id(statement) -> (statement, prepared read); only the event loop's
+        # thread uses the reader, so the map needs no lock.
+        self._prepared: dict[int, tuple[sa.Select, PreparedRead]] = {}
 
     def prepared(self, statement: sa.Select) -> PreparedRead:
         """Return the prepared form of `statement`, kept by the statement's identity."""
-        key = id(statement)
-        with self._lock:
-            entry = self._prepared.get(key)
-            if entry is not None and entry[0] is statement:
-                self._prepared.move_to_end(key)
-                return entry[1]
+        entry = self._prepared.get(id(statement))
+        if entry is not None and entry[0] is statement:
+            return entry[1]
         read = prepare(statement, self.dialect)
-        with self._lock:
-            # The statement is kept beside its prepared form, so its id is not reused.
-            self._prepared[key] = (statement, read)
-            while len(self._prepared) > PREPARED_CACHE_SIZE:
-                self._prepared.popitem(last=False)
+        if len(self._prepared) >= PREPARED_CACHE_SIZE:
+            # Statements come from the compiler's bounded caches, so a full
+            # map means those moved on; starting over lets the hot ones back in.
+            self._prepared.clear()
+        # The statement is kept beside its prepared form, so its id is not reused.
+        self._prepared[id(statement)] = (statement, read)
         return read
 
     def begin(self) -> None:
@@ -184,6 +191,10 @@ class SqliteDirectReader:
         connection = sqlite3.connect(*cargs, **cparams)
         connection.execute("PRAGMA query_only=ON")
         connection.execute("PRAGMA busy_timeout=0")
+        # SQLite's default page cache (2,000 KiB) held too few pages for a
+        # GET by uuid rotating over 200 records of a 1,000,000-record file, so
+        # most reads waited for pread() calls.
+        connection.execute(f"PRAGMA cache_size={-CACHE_KIB}")
         connection.set_progress_handler(self._tick, STEPS_PER_TICK)
         return connection
 
@@ -191,7 +202,7 @@ class SqliteDirectReader:
         """Run `read` and return its converted rows; raise NotServedHere when it cannot run here."""
         if not read.servable:
             raise NotServedHere("SQLAlchemy renders this statement per execution")
-        if self.ran_long(read.sql):
+        if self._long_statements and self.ran_long(read.sql):
             raise NotServedHere("the statement ran long before")
         self._ticks = 0
         self._started = started = time.perf_counter()
@@ -207,8 +218,11 @@ class SqliteDirectReader:
         finally:
             self._started = None
         elapsed_s = time.perf_counter() - started
-        if (elapsed_s > WALL_BUDGET_S
-                or time.thread_time() - self._cpu_started > CPU_BUDGET_S):
+        # A thread's CPU time grows no faster than the wall clock, so the CPU
+        # limit needs a look only when the wall clock has passed it.
+        if elapsed_s > WALL_BUDGET_S or (
+                elapsed_s > CPU_BUDGET_S
+                and time.thread_time() - self._cpu_started > CPU_BUDGET_S):
             # One step is never interrupted (a count of a whole table is a
             # single step), so a statement can finish past a limit.
             self._remember_long(read.sql)
