@@ -10,10 +10,16 @@ reply against the rows written here.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ADMIN_PASSWORD, insert_rows
+from conftest import ADMIN_PASSWORD, insert_rows, sha512
+
+from aios_records.query.engine import GET_UUID_PARAMETER, QueryCompiler
+from aios_records.resources import QUERY_RESOURCES
 
 RECORDS = "/v1/ai/trained-model/records"
 GROUP = "9a000000000000000000000000000001"
@@ -161,3 +167,32 @@ def test_kept_query_string_errors_each_time(server):
 
         assert reply.status == 400, reply.text
         assert "limit" in reply.text
+
+
+def test_query_memo_scoped_per_account(server):
+    # The compiler keeps a compiled query per parsed query string and
+    # visibility. The same query string of another account must not get
+    # the admin's statement, which has no visibility filter.
+    name, password = "cache-viewer", "Cache-Viewer-Pass-1"
+    created = server.request("POST", "/v1/accounts", session=server.session, body=json.dumps(
+        {"params": {"name": name, "password": sha512(password)}}))
+    assert created.status == 200, created.text
+    viewer = server.login_session(name, password)
+    path = f"{RECORDS}?q=modelServiceInstanceGroupUuid={GROUP}&limit=20"
+
+    for _ in range(3):
+        seen_by_admin = inventories(server.get(path))
+        assert len(seen_by_admin) >= 4
+        assert {r["modelServiceInstanceGroupUuid"] for r in seen_by_admin} == {GROUP}
+        assert inventories(server.get(path, session=viewer)) == []
+
+
+def test_with_parameters_equals_replace():
+    compiler = QueryCompiler(ZoneInfo("UTC"))
+    template = compiler.compile_get(QUERY_RESOURCES["TrainedModelRecord"], "c0" + "1" * 30)
+
+    copy = template.with_parameters({GET_UUID_PARAMETER: "c0" + "2" * 30})
+
+    assert copy == dataclasses.replace(template, parameters={GET_UUID_PARAMETER: "c0" + "2" * 30},
+                                       reusable=True)
+    assert template.parameters == {GET_UUID_PARAMETER: "c0" + "1" * 30}

@@ -32,7 +32,18 @@ _GSON_ESCAPES = (
 )
 
 
+# The ASCII characters among _GSON_ESCAPES, and E2, the first UTF-8 byte of
+# U+2028 and U+2029 (and of other characters, which then take the slower,
+# exact path).
+_GSON_FIRST_BYTES = b"<>&='\xe2"
+
+
 def gson_escape(encoded: bytes) -> bytes:
+    # One translate() looks for all these bytes in one pass, a fraction of
+    # the time of one `in` test per sequence (CPython 3.11), and most bodies
+    # contain none of them.
+    if len(encoded.translate(None, _GSON_FIRST_BYTES)) == len(encoded):
+        return encoded
     for raw, escaped in _GSON_ESCAPES:
         if raw in encoded:
             encoded = encoded.replace(raw, escaped)

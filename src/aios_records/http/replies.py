@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlalchemy as sa
 
 from ..query.engine import CompiledQuery
-from ..rendering import InventoryRenderer, schema_bytes
+from ..rendering import KEPT_SCHEMA_ROWS, InventoryRenderer, schema_bytes
 
 CHUNK_ROWS = 2000
 SCHEMA_CHUNK = 20000
@@ -49,8 +50,18 @@ def page_body(compiled: CompiledQuery, total: int | None, rows: Sequence[Sequenc
     """Build the whole reply of a page read at once; `rows` is None for `count=true`."""
     if rows is None:
         return b"".join(_head(compiled, total, 0)) + b"}"
-    return (b"".join(_head(compiled, total, len(rows))) + b',"inventories":'
-            + renderer.render_rows(rows, compiled.fields) + b"}")
+    if total is None and len(rows) <= KEPT_SCHEMA_ROWS:
+        head = _kept_head(compiled.resource.inventory_class, len(rows))
+    else:
+        head = b"".join(_head(compiled, total, len(rows))) + b',"inventories":'
+    return head + renderer.render_rows(rows, compiled.fields) + b"}"
+
+
+@lru_cache(maxsize=1024)
+def _kept_head(inventory_class: str, page_rows: int) -> bytes:
+    """Return the bytes before the inventories of a page without `total`, kept for common sizes."""
+    return b"".join([b'{"schema":{', schema_bytes(inventory_class, page_rows),
+                     b'},"inventories":'])
 
 
 def execute(conn: sa.Connection, compiled: CompiledQuery,

@@ -10,6 +10,7 @@ existence checks of the write APIs pass through `Visibility.filter`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -28,7 +29,7 @@ class Visibility:
 
     @classmethod
     def of(cls, account_uuid: str) -> Visibility:
-        return cls(None if account_uuid == ADMIN_UUID else account_uuid)
+        return _visibility_of(account_uuid)
 
     @property
     def is_admin(self) -> bool:
@@ -55,3 +56,10 @@ class Visibility:
 
 
 ADMIN = Visibility()
+
+
+# Building a frozen dataclass costs about a microsecond, and every query
+# request needs the Visibility of its account.
+@lru_cache(maxsize=4096)
+def _visibility_of(account_uuid: str) -> Visibility:
+    return Visibility(None if account_uuid == ADMIN_UUID else account_uuid)

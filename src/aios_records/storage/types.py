@@ -61,6 +61,10 @@ class FoldedText(sa.types.TypeDecorator):
     impl = sa.String
     cache_ok = True
 
+    def bind_processor(self, dialect):
+        # Values reach SQLite unchanged, so no call per bound value is needed.
+        return None if dialect.name == "sqlite" else super().bind_processor(dialect)
+
     def process_bind_param(self, value, dialect):
         if value is None or dialect.name == "sqlite" or not isinstance(value, str):
             return value
