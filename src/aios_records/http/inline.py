@@ -139,7 +139,7 @@ class InlineQueries:
         # it pairs the row's values with the reply fields only.
         expiry = rows[0][-1]
         if expiry is None:
-            del self._accounts[session_uuid]
+            self._accounts.pop(session_uuid, None)
             return None
         if self.sessions.current_account(session_uuid, (account_uuid, expiry)) is None:
             return None
