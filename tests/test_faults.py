@@ -895,9 +895,6 @@ class FrozenClock(Clock):
     def now(self) -> datetime:
         return self.base + self.offset
 
-    def seconds(self) -> float:
-        return self.now().timestamp()
-
 
 class InProcessServer:
     """`create_app` under uvicorn in a thread, with a Clock the test moves."""

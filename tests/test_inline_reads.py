@@ -372,6 +372,20 @@ class CountingApp:
         await self.app(scope, receive, send)
 
 
+class CountingReads:
+    """Counts the statements a SqliteDirectReader runs, by wrapping its fetch."""
+
+    def __init__(self, reader: SqliteDirectReader) -> None:
+        self.count = 0
+        fetch = reader.fetch
+
+        def counted(read, values):
+            self.count += 1
+            return fetch(read, values)
+
+        reader.fetch = counted
+
+
 def inline_endpoints(router) -> list[InlineEndpoint]:
     found = []
     for route in router.routes:
@@ -416,6 +430,23 @@ def test_direct_path_skips_usual_endpoint(tmp_path):
         bad = client.get(paths[0], session="0" * 32)
         assert bad.json()["error"]["code"] == "ID.1001"
         assert sum(endpoint.fallback.calls for endpoint in endpoints) == usual + 1
+
+        # The usual endpoint replies with the error the attempt found,
+        # without reading the session again.
+        reader = endpoints[0].source().reader
+        reads = CountingReads(reader)
+        again = client.get(paths[0], session="1" * 32)
+        assert again.json()["error"]["code"] == "ID.1001"
+        assert reads.count == 1
+
+        # A known session's empty page: the page with the session column
+        # finds no row, so the session is read alone, two statements in all.
+        empty = f"{RECORDS}/{'0' * 32}"
+        for _ in range(2):
+            assert client.get(empty, session=session).json()["inventories"] == []
+        reads.count = 0
+        assert client.get(empty, session=session).json()["inventories"] == []
+        assert reads.count == 2
     finally:
         server.should_exit = True
         thread.join(timeout=30)

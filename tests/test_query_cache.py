@@ -18,7 +18,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import ADMIN_PASSWORD, insert_rows, sha512
 
-from aios_records.query.engine import GET_UUID_PARAMETER, QueryCompiler
+from aios_records.http.querystring import parse_list_query
+from aios_records.query.engine import (
+    GET_UUID_PARAMETER,
+    MAX_CACHED_CONDITION_CHARS,
+    QueryCompiler,
+)
 from aios_records.resources import QUERY_RESOURCES
 
 RECORDS = "/v1/ai/trained-model/records"
@@ -196,3 +201,20 @@ def test_with_parameters_equals_replace():
     assert copy == dataclasses.replace(template, parameters={GET_UUID_PARAMETER: "c0" + "2" * 30},
                                        reusable=True)
     assert template.parameters == {GET_UUID_PARAMETER: "c0" + "1" * 30}
+
+
+def test_long_request_not_kept_by_request():
+    # Only short query strings come back from the parser as the same object,
+    # so a request with long conditions is not kept per request.
+    compiler = QueryCompiler(ZoneInfo("UTC"))
+    resource = QUERY_RESOURCES["TrainedModelRecord"]
+    long_value = "c" + "0" * (MAX_CACHED_CONDITION_CHARS + 10)
+
+    for _ in range(3):
+        request = parse_list_query(f"q=modelUuid={long_value}".encode())
+        assert compiler.compile(resource, request) is not None
+
+    assert len(compiler._by_request) == 0
+    short = parse_list_query(b"q=modelUuid=c0")
+    compiler.compile(resource, short)
+    assert len(compiler._by_request) == 1

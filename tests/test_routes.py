@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 
 import pytest
 from conftest import ADMIN_PASSWORD, SESSION_EXPIRED_BODY, Server, without_session
 
 from aios_records.demo import EXAMPLE_RECORD_UUID
+from aios_records.http.app import MethodRoute
 
 RECORDS = "/v1/ai/trained-model/records"
 RECORD = "/v1/ai/trained-model/record"
@@ -403,3 +405,16 @@ def test_merged_routes_dispatch_by_method(demo_server):
     assert demo_server.get(f"{RECORDS}/{uuid}", session=session).json()["inventories"] == []
     deleted = demo_server.request("DELETE", f"{RECORDS}/{uuid}", session=session)
     assert deleted.status == 200, deleted.text
+
+
+def test_method_route_sends_head_to_get():
+    calls = []
+
+    async def get_endpoint(scope, receive, send):
+        calls.append(scope["method"])
+
+    route = MethodRoute("/x", {"GET": get_endpoint})
+    scope = {"type": "http", "method": "HEAD", "path": "/x", "headers": []}
+    asyncio.run(route.handle(scope, None, None))
+
+    assert calls == ["HEAD"]

@@ -637,3 +637,19 @@ def test_kept_verdict_needs_the_same_account():
     # A row naming another account for the same session and expiry is not
     # judged by the kept verdict of the first.
     assert manager.current_account("5e" * 16, ("b2" * 16, stored)) is None
+
+
+def test_expiry_near_year_one_needs_check():
+    # datetime arithmetic overflows this close to year 1; the verdict must
+    # still send such a row to `check`, which removes it.
+    manager = SessionManager(None, 600, 10, SettableClock(1_800_000_000.0))
+
+    assert manager.current_account("5e" * 16, ("a1" * 16, "0001-01-01 00:00:00")) is None
+
+
+def test_clock_subclass_of_now_moves_seconds():
+    class Fixed(Clock):
+        def now(self) -> datetime:
+            return datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+    assert Fixed().seconds() == datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()

@@ -203,9 +203,11 @@ class SessionManager:
         second is before the expiry and at most `renew_step` past the
         expiry minus `timeout`.
         """
-        expired_date = from_db_time(stored_expiry)
-        renew_from = (expired_date - self.timeout + self.renew_step).timestamp()
-        return min(math.ceil(expired_date.timestamp()), math.floor(renew_from) + 1)
+        # In POSIX seconds, because datetime arithmetic overflows for an
+        # expiry within `timeout` of year 1, as a hand-edited row may hold.
+        expiry = from_db_time(stored_expiry).timestamp()
+        renew_from = expiry - self.timeout.total_seconds() + self.renew_step.total_seconds()
+        return min(math.ceil(expiry), math.floor(renew_from) + 1)
 
     def _renew(self, conn: sa.Connection, session_uuid: str, account_uuid: str,
                expired_date: datetime, now: datetime, read_at: float) -> None:

@@ -48,7 +48,7 @@ from .envelopes import (
     success_response,
 )
 from .querystring import parse_list_query
-from .inline import CachedCompile, InlineEndpoint, InlineQueries
+from .inline import INLINE_OUTCOME, CachedCompile, InlineEndpoint, InlineFailure, InlineQueries
 from .replies import execute
 from .identity_routes import IdentityRoutes
 from .openapi import DOCUMENT_PATH, openapi_bytes
@@ -237,6 +237,22 @@ class Api:
         """
         return await asyncio.get_running_loop().run_in_executor(self.query_executor, function)
 
+    @staticmethod
+    def inline_pending(request: Request, context: RequestContext) -> bool:
+        """Tell whether the request still needs a try on the event loop.
+
+        Raises the API error of an earlier try by InlineEndpoint, whose
+        checks ran in the same order as the handler's, and returns False
+        when that try sent the request to the query threads.
+        """
+        outcome = request.scope.get(INLINE_OUTCOME)
+        if outcome is None:
+            return True
+        if isinstance(outcome, InlineFailure):
+            context.account_uuid = outcome.account_uuid
+            raise outcome.error
+        return False
+
     def inline_response(self, session_uuid: str, context: RequestContext,
                         compile_query: CachedCompile, subject: object) -> Response | None:
         """Build the reply on the event loop through `self.inline`, or return None for the threads."""
@@ -252,7 +268,7 @@ class Api:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             query = parse_list_query(request.scope["query_string"])
-            if self.inline is not None:
+            if self.inline is not None and self.inline_pending(request, context):
                 response = self.inline_response(session_uuid, context, compile_cached, query)
                 if response is not None:
                     return response
@@ -284,7 +300,7 @@ class Api:
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
             uuid = request.path_params["uuid"]
-            if self.inline is not None:
+            if self.inline is not None and self.inline_pending(request, context):
                 response = self.inline_response(session_uuid, context, compile_cached, uuid)
                 if response is not None:
                     return response
@@ -512,8 +528,12 @@ class MethodRoute(Route):
         self.endpoints = endpoints
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.endpoints.get(scope["method"])
+        method = scope["method"]
+        endpoint = self.endpoints.get(method)
+        if endpoint is None and method == "HEAD":
+            endpoint = self.endpoints.get("GET")
         if endpoint is None:
+            # Route replies to a method it does not take with 405 and `Allow`.
             await super().handle(scope, receive, send)
             return
         await endpoint(scope, receive, send)

@@ -14,6 +14,7 @@ page's SQL with one more column (`SESSION_PROBE`).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -26,15 +27,16 @@ from ..accounts.sessions import (
     SESSION_PROBE_UUID,
     SessionManager,
 )
-from ..errors import invalid_session
+from ..errors import ApiError, PlainTextError, invalid_session
 from ..query.engine import CompiledQuery
 from ..query.visibility import Visibility
 from ..rendering import InventoryRenderer
-from ..storage.direct import NotServedHere, SqliteDirectReader
+from ..storage.direct import NotServedHere, PreparedRead, SqliteDirectReader, prepare
 from .auth import session_uuid_from_header
 from .envelopes import JSON_CONTENT_TYPE_HEADER
 from .replies import CHUNK_ROWS, page_body
 
+log = logging.getLogger("aios_records.http")
 request_log = logging.getLogger("aios_records.requests")
 
 # compile(subject, visibility): a list query or uuid compiled from cached
@@ -54,8 +56,9 @@ class InlineQueries:
         # Session uuid -> account uuid, as read by earlier requests; a
         # session never changes its account.
         self._accounts: dict[str, str] = {}
-        # id(rows statement) -> (rows statement, the same with SESSION_PROBE).
-        self._probed: dict[int, tuple[sa.Select, sa.Select]] = {}
+        # id(rows statement) -> (rows statement, its prepared form with
+        # SESSION_PROBE, or None when that failed).
+        self._probed: OrderedDict[int, tuple[sa.Select, PreparedRead | None]] = OrderedDict()
 
     def reply(self, session_uuid: str, context, compile_query: CachedCompile,
               subject: object) -> bytes | None:
@@ -117,9 +120,9 @@ class InlineQueries:
         The page is read as `account_uuid` may see it, the account an
         earlier request found for this session, and each row carries the
         session's expiry if the session still belongs to that account. An
-        empty page carries no session expiry, and a bad query must be
-        reported after the session check, so both return None and `reply`
-        checks the session first, as the usual path does.
+        empty page carries no expiry, so the session is then read alone. A
+        bad query must be reported after the session check, so it returns
+        None, and `reply` checks the session first, as the usual path does.
         """
         try:
             compiled = compile_query(subject, Visibility.of(account_uuid))
@@ -128,48 +131,81 @@ class InlineQueries:
         if (compiled is None or not compiled.reusable or compiled.limit > CHUNK_ROWS
                 or compiled.count is not None or compiled.rows is None):
             return None
+        read = self._probed_read(compiled.rows)
+        if read is None:
+            return None
         reader = self.reader
         values = dict(compiled.parameters)
         values[SESSION_PROBE_UUID] = session_uuid
         values[SESSION_PROBE_ACCOUNT] = account_uuid
-        rows = reader.fetch(reader.prepared(self._with_probe(compiled.rows)), values)
-        if not rows:
+        try:
+            rows = reader.fetch(read, values)
+        except NotServedHere:
+            # The page's own statement has another SQL text and may still run here.
             return None
-        # The probe is the last column, which rendering leaves out, because
-        # it pairs the row's values with the reply fields only.
-        expiry = rows[0][-1]
-        if expiry is None:
+
+        if rows:
+            # The probe is the last column, which rendering leaves out,
+            # because it pairs the row's values with the reply fields only.
+            stored = (account_uuid, rows[0][-1]) if rows[0][-1] is not None else None
+        else:
+            # A session that is gone stays gone, so finding it live after
+            # the empty page was read means it was live for that read too.
+            found = reader.fetch(self._session_read, {"session_uuid": session_uuid})
+            stored = found[0] if found else None
+        if stored is None:
             self._accounts.pop(session_uuid, None)
             return None
-        if self.sessions.current_account(session_uuid, (account_uuid, expiry)) is None:
+        if self.sessions.current_account(session_uuid, stored) != account_uuid:
             return None
         context.account_uuid = account_uuid
         return page_body(compiled, None, rows, self.renderer)
 
-    def _with_probe(self, rows: sa.Select) -> sa.Select:
-        """Return `rows` with SESSION_PROBE as its last column, built once per statement."""
+    def _probed_read(self, rows: sa.Select) -> PreparedRead | None:
+        """Return `rows` with SESSION_PROBE as its last column, prepared once per statement.
+
+        Returns None, after one log line, when the statement cannot be
+        prepared; `reply` then reads the session and the page apart.
+        """
         kept = self._probed.get(id(rows))
         if kept is not None and kept[0] is rows:
+            self._probed.move_to_end(id(rows))
             return kept[1]
-        probed = rows.add_columns(SESSION_PROBE)
-        if len(self._probed) >= MAX_KEPT_ACCOUNTS:
-            self._probed.clear()
+        try:
+            read = prepare(rows.add_columns(SESSION_PROBE), self.reader.dialect)
+        except Exception:
+            log.exception("preparing a page with the session column failed, so the page "
+                          "and the session are read apart")
+            read = None
         # The entry keeps `rows` alive, so its id is not reused while kept.
-        self._probed[id(rows)] = (rows, probed)
-        return probed
+        self._probed[id(rows)] = (rows, read)
+        if len(self._probed) > MAX_PROBED_STATEMENTS:
+            self._probed.popitem(last=False)
+        return read
 
 
-# Sessions, and statements with the session probe, kept before starting over.
+# Sessions whose account is kept before the map starts over.
 MAX_KEPT_ACCOUNTS = 4096
+# Page statements with the session column kept, the least recently used
+# dropped first; as many as the query compiler's caches hold together.
+MAX_PROBED_STATEMENTS = 512
 
 
-class _Reader:
-    """Receiver of the account uuid that `InlineQueries.reply` sets for `InlineEndpoint`."""
+# Scope key of what InlineEndpoint's attempt left for the route's usual
+# endpoint: INLINE_TRIED when the reply must come from the query threads,
+# or an InlineFailure when the attempt raised an API error.
+INLINE_OUTCOME = "aios_records.inline_outcome"
+INLINE_TRIED = "tried"
 
-    __slots__ = ("account_uuid",)
+
+class InlineFailure:
+    """The API error an inline attempt raised, and the account it had found by then."""
+
+    __slots__ = ("account_uuid", "error")
 
     def __init__(self) -> None:
         self.account_uuid: str | None = None
+        self.error: Exception | None = None
 
 
 class InlineEndpoint:
@@ -177,12 +213,14 @@ class InlineEndpoint:
 
     Starlette's request and response objects, the error envelopes and the
     request log cost a GET about as much CPU as its two SQLite reads. Here
-    a request whose reply `InlineQueries` reads on the loop skips them; any
-    other request, errors included, goes to `fallback`, the route's usual
-    endpoint, which runs it again from the start and replies. The reads
-    change nothing, so running them twice is safe, and only requests that
-    fail here pay for it. With debug logging on, every request takes
-    `fallback`, which writes the request line.
+    a request whose reply `InlineQueries` reads on the loop skips them. Any
+    other request goes to `fallback`, the route's usual endpoint, with the
+    outcome under INLINE_OUTCOME in the scope. That is the API error to
+    reply with (the checks ran in the usual order), or INLINE_TRIED, which
+    sends the request to the query threads without a second attempt. After
+    an unexpected exception the usual endpoint starts over and logs it. With
+    debug logging on, every request takes `fallback`, which writes the
+    request line.
     """
 
     def __init__(self, source: Callable[[], InlineQueries | None],
@@ -203,13 +241,19 @@ class InlineEndpoint:
                 if name == b"authorization":
                     header = value.decode("latin-1")
                     break
+            failure = InlineFailure()
             try:
-                body = inline.reply(session_uuid_from_header(header), _Reader(),
+                body = inline.reply(session_uuid_from_header(header), failure,
                                     self.compile_query, self.subject_of(scope))
+            except (ApiError, PlainTextError) as error:
+                failure.error = error
+                scope[INLINE_OUTCOME] = failure
             except Exception:
-                # Bad input or anything unexpected: `fallback` replies
-                # with the right error and logs what needs logging.
-                body = None
+                # Unexpected: the usual endpoint runs the request again and logs it.
+                pass
+            else:
+                if body is None:
+                    scope[INLINE_OUTCOME] = INLINE_TRIED
         if body is None:
             await self.fallback(scope, receive, send)
             return

@@ -160,10 +160,13 @@ class QueryCompiler:
         if by_shape is _NOT_CACHED:
             return None
         if by_shape is not None:
-            if len(self._by_request) >= COMPILED_CACHE_SIZE:
-                self._by_request.clear()
-            # The entry keeps `request` alive, so its id is not reused while kept.
-            self._by_request[key] = (request, by_shape)
+            if self.caches(request):
+                # The parser hands back the same object only for short query
+                # strings, so a long request's entry would not be found again.
+                if len(self._by_request) >= COMPILED_CACHE_SIZE:
+                    self._by_request.clear()
+                # The entry keeps `request` alive, so its id is not reused while kept.
+                self._by_request[key] = (request, by_shape)
             return by_shape
         if not self.caches(request):
             return None if cached_only else self._compile(resource, request, visibility)

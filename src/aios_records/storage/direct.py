@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -47,10 +48,9 @@ WALL_BUDGET_S = 0.05
 # Steps between two calls of the progress handler, which checks the limits.
 # SQLite counts steps per prepared statement across its executions, not per
 # execution, so the handler counts its calls since the current execution began.
-# At 200 the handler ran every few GETs (about 50 steps each), and each call
-# reads the thread's CPU clock, a system call; 1,000 steps take well under
-# the CPU limit.
-STEPS_PER_TICK = 1000
+# Slow steps (a LIKE on a long value) can pass the time limits by up to this
+# many steps before the handler runs.
+STEPS_PER_TICK = 200
 # SQL texts that ran past a limit go to the query threads at once for this
 # long, then get one more try here. A pause of the process (a GC pass, a
 # busy machine, a cold page) can stop a statement that is short by nature.
@@ -61,7 +61,7 @@ MAX_LONG_STATEMENTS = 1024
 # which a GET rotating over 200 uuids outgrew. The pages it keeps count in
 # the server's RSS; with 32 MiB the harness's peak RSS reached 153 MiB.
 CACHE_KIB = 4 * 1024
-# Prepared statements kept before the map starts over.
+# Prepared statements kept, the least recently used dropped first.
 PREPARED_CACHE_SIZE = 512
 
 
@@ -147,20 +147,20 @@ class SqliteDirectReader:
         self._long_statements: dict[str, float] = {}
         # id(statement) -> (statement, prepared read); only the event loop's
         # thread uses the reader, so the map needs no lock.
-        self._prepared: dict[int, tuple[sa.Select, PreparedRead]] = {}
+        self._prepared: OrderedDict[int, tuple[sa.Select, PreparedRead]] = OrderedDict()
 
     def prepared(self, statement: sa.Select) -> PreparedRead:
         """Return the prepared form of `statement`, kept by the statement's identity."""
-        entry = self._prepared.get(id(statement))
+        key = id(statement)
+        entry = self._prepared.get(key)
         if entry is not None and entry[0] is statement:
+            self._prepared.move_to_end(key)
             return entry[1]
         read = prepare(statement, self.dialect)
-        if len(self._prepared) >= PREPARED_CACHE_SIZE:
-            # Statements come from the compiler's bounded caches, so a full
-            # map means those moved on; starting over lets the hot ones back in.
-            self._prepared.clear()
         # The statement is kept beside its prepared form, so its id is not reused.
-        self._prepared[id(statement)] = (statement, read)
+        self._prepared[key] = (statement, read)
+        if len(self._prepared) > PREPARED_CACHE_SIZE:
+            self._prepared.popitem(last=False)
         return read
 
     def begin(self) -> None:
