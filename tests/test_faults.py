@@ -186,8 +186,10 @@ class Writer:
 
     Every create chooses its uuid (`resourceUuid`) and one user tag derived
     from it, so the test can tell a complete write from a half-done one.
-    `outage_ok` accepts 503 SYS.1000 "database is unavailable" replies,
-    which mean that nothing was written.
+    `outage_ok` accepts 503 SYS.1000 "database is unavailable" replies.
+    Such a write is in doubt: when the database dies during the COMMIT, the
+    commit can be applied while its acknowledgement is lost, and the server
+    cannot tell (seen once on MariaDB in CI). It must be whole or absent.
     """
 
     def __init__(self, port: int, world: World, ledger: Ledger, number: int,
@@ -229,6 +231,7 @@ class Writer:
                     b"database is unavailable" in reply.body:
                 if method == "POST":
                     self.ledger.rejected.add(target)
+                self.ledger.in_doubt[target] = result if result is not None else {}
                 return False
             self.ledger.unexpected.append(f"{method} {path}: {reply.status} {reply.text}")
         return False
@@ -277,6 +280,9 @@ class Writer:
         if self.write("PUT", f"{MODELS}/{uuid}", {"updateModel": change}, uuid, expected):
             with self.ledger.lock:
                 self.ledger.models[uuid] = expected
+                # This acknowledged update decides the fields an earlier
+                # in-doubt one may have written.
+                self.ledger.in_doubt.pop(uuid, None)
 
     def delete_record(self) -> None:
         uuid = self.own_records.pop(0)
@@ -872,9 +878,6 @@ def test_database_outage_under_load(outage_target, tmp_path):
         stored = read_stored(outage_target.url)
         assert_ledger_stored(ledger, stored, world)
         assert_nothing_half_done(stored, world)
-        for uuid in ledger.rejected:
-            if uuid not in ledger.models and uuid not in ledger.records:
-                assert uuid not in stored.rows, f"rejected create {uuid} was stored"
         assert "Traceback" not in server.log_text()
     finally:
         server.stop()
