@@ -595,7 +595,7 @@ class SettableClock(Clock):
         self.at = seconds
 
     def now(self) -> datetime:
-        # The whole second that `seconds` falls in; fromtimestamp() of the
+        # The whole second that `seconds` falls in. fromtimestamp() of the
         # float itself would round X.9999999 up to the next second.
         return datetime.fromtimestamp(math.floor(self.at), timezone.utc)
 
@@ -616,7 +616,7 @@ def live_without_renewal(manager: SessionManager, stored: str, now: datetime) ->
                         min_size=1, max_size=4))
 def test_kept_verdict_follows_the_renewal_rule(timeout, expiry, offsets):
     # The verdict of a row is kept and compared with the clock in POSIX
-    # seconds; at every instant it must agree with the datetime rule.
+    # seconds. At every instant it must agree with the datetime rule.
     clock = SettableClock(0.0)
     manager = SessionManager(None, timeout, 10, clock)
     stored = to_db_time(datetime.fromtimestamp(expiry, timezone.utc))
@@ -640,7 +640,7 @@ def test_kept_verdict_needs_the_same_account():
 
 
 def test_expiry_near_year_one_needs_check():
-    # datetime arithmetic overflows this close to year 1; the verdict must
+    # Datetime arithmetic overflows this close to year 1. The verdict must
     # still send such a row to `check`, which removes it.
     manager = SessionManager(None, 600, 10, SettableClock(1_800_000_000.0))
 

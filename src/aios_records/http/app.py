@@ -263,11 +263,11 @@ class Api:
         return json_response(body)
 
     def query_list(self, resource: Resource) -> Handler:
-        compile_cached = self.cached_list_compiler(resource)
+        compile_cached = self.cached_compiler(self.compiler.compile, resource)
 
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
-            query = parse_list_query(request.scope["query_string"])
+            query = _list_subject(request.scope)
             if self.inline is not None and self.inline_pending(request, context):
                 response = self.inline_response(session_uuid, context, compile_cached, query)
                 if response is not None:
@@ -295,11 +295,11 @@ class Api:
         return handler
 
     def query_get(self, resource: Resource) -> Handler:
-        compile_cached = self.cached_get_compiler(resource)
+        compile_cached = self.cached_compiler(self.compiler.compile_get, resource)
 
         async def handler(request: Request, context: RequestContext) -> Response:
             session_uuid = session_uuid_from_header(request.headers.get("authorization"))
-            uuid = request.path_params["uuid"]
+            uuid = _get_subject(request.scope)
             if self.inline is not None and self.inline_pending(request, context):
                 response = self.inline_response(session_uuid, context, compile_cached, uuid)
                 if response is not None:
@@ -320,21 +320,16 @@ class Api:
     def _inline_queries(self) -> InlineQueries | None:
         return self.inline
 
-    def cached_list_compiler(self, resource: Resource) -> CachedCompile:
-        """Return `compile(query, visibility)` for list queries of `resource`, cached statements only."""
-        compile_list = self.compiler.compile
+    @staticmethod
+    def cached_compiler(compile_function, resource: Resource) -> CachedCompile:
+        """Return `compile(subject, visibility)` of `resource` that uses cached statements only.
 
-        def compile_query(query: object, visibility: Visibility) -> CompiledQuery | None:
-            return compile_list(resource, query, visibility, cached_only=True)
+        `compile_function` is `QueryCompiler.compile` (the subject is a parsed
+        list query) or `QueryCompiler.compile_get` (the subject is a uuid).
+        """
 
-        return compile_query
-
-    def cached_get_compiler(self, resource: Resource) -> CachedCompile:
-        """Return `compile(uuid, visibility)` for GETs of `resource`, cached statements only."""
-        compile_get = self.compiler.compile_get
-
-        def compile_query(uuid: object, visibility: Visibility) -> CompiledQuery | None:
-            return compile_get(resource, uuid, visibility, cached_only=True)
+        def compile_query(subject: object, visibility: Visibility) -> CompiledQuery | None:
+            return compile_function(resource, subject, visibility, cached_only=True)
 
         return compile_query
 
@@ -386,10 +381,12 @@ class Api:
         ]
         for resource in SERVED_QUERY_RESOURCES:
             list_endpoint = InlineEndpoint(
-                self._inline_queries, _list_subject, self.cached_list_compiler(resource),
+                self._inline_queries, _list_subject,
+                self.cached_compiler(self.compiler.compile, resource),
                 request_response(self.endpoint(self.query_list(resource))))
             get_endpoint = InlineEndpoint(
-                self._inline_queries, _get_subject, self.cached_get_compiler(resource),
+                self._inline_queries, _get_subject,
+                self.cached_compiler(self.compiler.compile_get, resource),
                 request_response(self.endpoint(self.query_get(resource))))
             for path in (resource.query_path, *resource.list_path_aliases):
                 routes.append(Route(f"{prefix}{path}", list_endpoint, methods=["GET"]))
@@ -430,10 +427,12 @@ class Api:
 
 
 def _list_subject(scope: Scope) -> object:
+    """Return the parsed query string of a list request."""
     return parse_list_query(scope["query_string"])
 
 
 def _get_subject(scope: Scope) -> object:
+    """Return the uuid of a GET-by-uuid request."""
     return scope["path_params"]["uuid"]
 
 
@@ -441,8 +440,8 @@ class NormalizingRouter(Router):
     """Starlette's Router, collapsing repeated slashes in the path before routing.
 
     The path as received stays in `scope["original_path"]` for the 404 text
-    when it changed. Done here rather than in a middleware, because each
-    ASGI layer costs every request a coroutine.
+    when it changed. This runs in the router rather than in a middleware,
+    because each ASGI layer costs every request a coroutine.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

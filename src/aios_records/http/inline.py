@@ -53,7 +53,7 @@ class InlineQueries:
         self.sessions = sessions
         self.renderer = renderer
         self._session_read = reader.prepared(SESSION_LOOKUP)
-        # Session uuid -> account uuid, as read by earlier requests; a
+        # Session uuid -> account uuid, as read by earlier requests. A
         # session never changes its account.
         self._accounts: dict[str, str] = {}
         # id(rows statement) -> (rows statement, its prepared form with
@@ -117,12 +117,13 @@ class InlineQueries:
                       compile_query: CachedCompile, subject: object) -> bytes | None:
         """Read the session and a page without a count in one statement, or return None.
 
-        The page is read as `account_uuid` may see it, the account an
-        earlier request found for this session, and each row carries the
-        session's expiry if the session still belongs to that account. An
-        empty page carries no expiry, so the session is then read alone. A
-        bad query must be reported after the session check, so it returns
-        None, and `reply` checks the session first, as the usual path does.
+        `account_uuid` is the account an earlier request found for this
+        session, and the page is read as that account may see it. Each row
+        carries the session's expiry while the session belongs to that
+        account. An empty page carries no expiry, so the session is then
+        read alone. A bad query must be reported after the session check,
+        so for one this returns None and `reply` checks the session first,
+        as the usual path does. Raises ID.1001 for a session that is gone.
         """
         try:
             compiled = compile_query(subject, Visibility.of(account_uuid))
@@ -154,8 +155,9 @@ class InlineQueries:
             found = reader.fetch(self._session_read, {"session_uuid": session_uuid})
             stored = found[0] if found else None
         if stored is None:
+            # The session is gone: a session uuid never moves to another account.
             self._accounts.pop(session_uuid, None)
-            return None
+            raise invalid_session()
         if self.sessions.current_account(session_uuid, stored) != account_uuid:
             return None
         context.account_uuid = account_uuid
@@ -165,7 +167,7 @@ class InlineQueries:
         """Return `rows` with SESSION_PROBE as its last column, prepared once per statement.
 
         Returns None, after one log line, when the statement cannot be
-        prepared; `reply` then reads the session and the page apart.
+        prepared. `reply` then reads the session and the page apart.
         """
         kept = self._probed.get(id(rows))
         if kept is not None and kept[0] is rows:
@@ -187,7 +189,7 @@ class InlineQueries:
 # Sessions whose account is kept before the map starts over.
 MAX_KEPT_ACCOUNTS = 4096
 # Page statements with the session column kept, the least recently used
-# dropped first; as many as the query compiler's caches hold together.
+# dropped first. That is as many as the query compiler's caches hold together.
 MAX_PROBED_STATEMENTS = 512
 
 
@@ -212,7 +214,8 @@ class InlineEndpoint:
     """The ASGI endpoint of a query route: 200 replies read on the loop go out directly.
 
     Starlette's request and response objects, the error envelopes and the
-    request log cost a GET about as much CPU as its two SQLite reads. Here
+    request log cost a GET about as much CPU as its SQLite statement (an
+    estimate from py-spy under wrk on a 2-core machine). Here
     a request whose reply `InlineQueries` reads on the loop skips them. Any
     other request goes to `fallback`, the route's usual endpoint, with the
     outcome under INLINE_OUTCOME in the scope. That is the API error to

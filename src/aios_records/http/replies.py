@@ -30,8 +30,7 @@ class Reply:
     stream: Iterator[bytes] | None = None
 
 
-def _head(compiled: CompiledQuery, total: int | None, page_rows: int) -> Iterator[bytes]:
-    cls = compiled.resource.inventory_class
+def _head(cls: str, total: int | None, page_rows: int) -> Iterator[bytes]:
     yield b'{"schema":{'
     high = page_rows
     while high > 0:
@@ -48,20 +47,20 @@ def _head(compiled: CompiledQuery, total: int | None, page_rows: int) -> Iterato
 def page_body(compiled: CompiledQuery, total: int | None, rows: Sequence[Sequence] | None,
               renderer: InventoryRenderer) -> bytes:
     """Build the whole reply of a page read at once; `rows` is None for `count=true`."""
+    cls = compiled.resource.inventory_class
     if rows is None:
-        return b"".join(_head(compiled, total, 0)) + b"}"
+        return b"".join(_head(cls, total, 0)) + b"}"
     if total is None and len(rows) <= KEPT_SCHEMA_ROWS:
-        head = _kept_head(compiled.resource.inventory_class, len(rows))
+        head = _kept_head(cls, len(rows))
     else:
-        head = b"".join(_head(compiled, total, len(rows))) + b',"inventories":'
+        head = b"".join(_head(cls, total, len(rows))) + b',"inventories":'
     return head + renderer.render_rows(rows, compiled.fields) + b"}"
 
 
 @lru_cache(maxsize=1024)
 def _kept_head(inventory_class: str, page_rows: int) -> bytes:
     """Return the bytes before the inventories of a page without `total`, kept for common sizes."""
-    return b"".join([b'{"schema":{', schema_bytes(inventory_class, page_rows),
-                     b'},"inventories":'])
+    return b"".join(_head(inventory_class, None, page_rows)) + b',"inventories":'
 
 
 def execute(conn: sa.Connection, compiled: CompiledQuery,
@@ -97,7 +96,7 @@ def _stream(conn: sa.Connection, result: sa.CursorResult, first: list,
             compiled: CompiledQuery, total: int | None, page_rows: int,
             renderer: InventoryRenderer) -> Iterator[bytes]:
     try:
-        yield from _head(compiled, total, page_rows)
+        yield from _head(compiled.resource.inventory_class, total, page_rows)
         yield b',"inventories":['
         chunk, separator = first, b""
         while chunk:

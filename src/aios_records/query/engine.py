@@ -134,7 +134,7 @@ class QueryCompiler:
         self._lists = _LruCache(COMPILED_CACHE_SIZE)
         self._shapes = _LruCache(COMPILED_CACHE_SIZE)
         # (resource name, visibility) -> GET template. A plain dict, read
-        # without a lock, because every GET by uuid looks here; it starts over
+        # without a lock, because every GET by uuid looks here. It starts over
         # when full.
         self._gets: dict[tuple, CompiledQuery] = {}
         # (resource name, id(request), visibility) -> (request, compiled query)

@@ -57,9 +57,11 @@ STEPS_PER_TICK = 200
 LONG_STATEMENT_SECONDS = 60.0
 # Past this many remembered texts, the memory starts over.
 MAX_LONG_STATEMENTS = 1024
-# Page cache of the event loop's connection, in KiB: twice SQLite's default,
-# which a GET rotating over 200 uuids outgrew. The pages it keeps count in
-# the server's RSS; with 32 MiB the harness's peak RSS reached 153 MiB.
+# Page cache of the event loop's connection, in KiB. SQLite's default
+# (2,000 KiB) held too few pages for GETs rotating over 200 records of a
+# 1,000,000-record file, so most of them waited for pread() calls. The pages
+# it keeps count in the server's RSS: with 32 MiB the harness's peak RSS
+# reached 153 MiB.
 CACHE_KIB = 4 * 1024
 # Prepared statements kept, the least recently used dropped first.
 PREPARED_CACHE_SIZE = 512
@@ -82,7 +84,7 @@ class PreparedRead:
     servable: bool = field(default=True)
 
     def __post_init__(self) -> None:
-        # Whether any column converts its values; most do not on SQLite.
+        # Whether any column converts its values. Most do not on SQLite.
         self.converts = any(self.result_processors)
 
     def arguments(self, values: Mapping[str, object]) -> list[object]:
@@ -145,7 +147,7 @@ class SqliteDirectReader:
         self._cpu_started = 0.0
         # SQL text -> time.monotonic() when it last ran past a limit.
         self._long_statements: dict[str, float] = {}
-        # id(statement) -> (statement, prepared read); only the event loop's
+        # id(statement) -> (statement, prepared read). Only the event loop's
         # thread uses the reader, so the map needs no lock.
         self._prepared: OrderedDict[int, tuple[sa.Select, PreparedRead]] = OrderedDict()
 
@@ -192,9 +194,6 @@ class SqliteDirectReader:
         connection = sqlite3.connect(*cargs, **cparams)
         connection.execute("PRAGMA query_only=ON")
         connection.execute("PRAGMA busy_timeout=0")
-        # SQLite's default page cache (2,000 KiB) held too few pages for a
-        # GET by uuid rotating over 200 records of a 1,000,000-record file, so
-        # most reads waited for pread() calls.
         connection.execute(f"PRAGMA cache_size={-CACHE_KIB}")
         connection.set_progress_handler(self._tick, STEPS_PER_TICK)
         return connection
@@ -220,7 +219,7 @@ class SqliteDirectReader:
             self._started = None
         elapsed_s = time.perf_counter() - started
         # A thread's CPU time grows no faster than the wall clock, so the CPU
-        # limit needs a look only when the wall clock has passed it.
+        # limit needs checking only when the wall clock has passed it.
         if elapsed_s > WALL_BUDGET_S or (
                 elapsed_s > CPU_BUDGET_S
                 and time.thread_time() - self._cpu_started > CPU_BUDGET_S):
