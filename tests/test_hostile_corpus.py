@@ -746,6 +746,43 @@ def test_header_within_head_limit(world):
     assert reply.json()["inventories"] == [{"uuid": world.base_model}]
 
 
+def test_header_over_head_limit_after_a_request(server):
+    # The count starts over with every request on a kept-alive connection:
+    # a good first request does not hide an oversized second head.
+    first = (f"GET /zstack/v1/ai/models?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             f"Authorization: OAuth {server.session}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(first)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += sock.recv(65536)
+        assert status_of(reply) == 200
+        # Exactly one byte over the limit, so the server has read every byte
+        # when it replies and closes, and the close sends no reset.
+        start = b"GET /zstack/v1/ai/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Junk: "
+        sock.sendall(start)
+        junk = MAX_HEAD_BYTES + 1 - len(start)
+        while junk > 0:
+            sock.sendall(b"j" * min(junk, 65536))
+            junk -= 65536
+        rest = b"".join(iter(lambda: sock.recv(65536), b""))
+
+    second = rest[rest.index(b"HTTP/1.1 400"):]
+    assert body_of(second) == HEAD_TOO_LARGE.encode()
+
+
+def test_body_bytes_not_counted_as_head(server):
+    # A head just under the limit followed by a body just under its own
+    # limit reaches the application: only the head counts against
+    # MAX_HEAD_BYTES. The login fails, so nothing is written.
+    login = {"logInByAccount": {"accountName": "admin", "password": sha512("wrong")}}
+    body = json.dumps(login) + " " * (MAX_BODY_BYTES - 4096)
+    reply = server.request("PUT", "/v1/accounts/login", body=body,
+                           headers={"X-Junk": "j" * (MAX_HEAD_BYTES - 4096)})
+
+    assert reply.json()["error"]["code"] == "ID.1000", reply.text[:300]
+
+
 def test_body_over_limit(world):
     body = json.dumps({"param": {"name": "m", "modelCenterUuid": world.center,
                                  "padding": "p" * MAX_BODY_BYTES}})
