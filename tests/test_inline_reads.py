@@ -30,6 +30,7 @@ from aios_records.accounts.sessions import SESSION_LOOKUP
 from aios_records.config import Settings
 from aios_records.demo import EXAMPLE_MODEL_UUID, EXAMPLE_RECORD_UUID
 from aios_records.http.app import create_app
+from aios_records.http import inline as inline_module
 from aios_records.http.inline import InlineEndpoint
 from aios_records.storage import database
 from aios_records.storage import direct
@@ -205,6 +206,42 @@ def test_remembered_session_sees_only_its_rows(pair, quiet):
         assert [r["uuid"] for r in shared.json()["inventories"]] == [EXAMPLE_RECORD_UUID]
 
 
+def test_repeated_request_sees_writes(pair, quiet):
+    # From its second request on, `quiet` runs a kept plan for this path and
+    # session; the plan keeps the statement, not its rows.
+    inline, threads, sessions = pair
+    admin = sessions["admin"]
+    added = inline.request("POST", MODELS, session=admin, body=json.dumps({"params": {
+        "name": "planned-model", "modelCenterUuid": model_center(inline, admin)}}))
+    assert added.status == 200, added.text
+    uuid = added.json()["inventory"]["uuid"]
+    path = f"{MODELS}?q=name=planned-model&limit=5"
+    for _ in range(3):
+        assert wire(quiet.get(path, session=admin)) == wire(threads.get(path, session=admin))
+
+    updated = threads.request("PUT", f"{MODELS}/{uuid}", session=admin, body=json.dumps(
+        {"updateModel": {"description": "written after the plan was kept"}}))
+    assert updated.status == 200, updated.text
+
+    reply = quiet.get(path, session=admin)
+    assert reply.json()["inventories"][0]["description"] == "written after the plan was kept"
+    assert wire(reply) == wire(threads.get(path, session=admin))
+
+
+def test_same_request_of_two_accounts_kept_apart(pair, quiet):
+    # Plans are kept per session, so one account's plan never serves another's request.
+    _, threads, sessions = pair
+    path = f"{RECORDS}?limit=20&fields=uuid"
+    replies = {}
+    for _ in range(3):
+        for who in ("admin", "normal"):
+            replies[who] = quiet.get(path, session=sessions[who])
+            assert wire(replies[who]) == wire(threads.get(path, session=sessions[who])), who
+
+    assert len(replies["normal"].json()["inventories"]) < len(
+        replies["admin"].json()["inventories"])
+
+
 def test_write_seen_by_next_inline_read(pair):
     inline, _, sessions = pair
     admin = sessions["admin"]
@@ -321,6 +358,21 @@ def test_long_statement_tried_again_later(reader, monkeypatch):
     assert reader.fetch(prepared, {"limit": 5}) == [(5,)]
 
 
+def test_cpu_clock_read_once_for_short_read(reader, monkeypatch):
+    # Reading the thread's CPU clock is a system call. A read that stays
+    # under the CPU limit reads it once, at its start, however many
+    # progress calls it makes.
+    reads = []
+    thread_time = time.thread_time
+    monkeypatch.setattr(direct.time, "thread_time", lambda: reads.append(1) or thread_time())
+    prepared = reader.prepared(counting_to(direct.STEPS_PER_TICK * 2))
+
+    assert reader.fetch(prepared, {}) == [(direct.STEPS_PER_TICK * 2,)]
+    assert reader._ticks > 1
+    assert len(reads) == 1
+    assert not reader.ran_long(prepared.sql)
+
+
 def test_slow_steps_aborted_by_time(reader):
     prepared = reader.prepared(slow_few_steps())
 
@@ -373,17 +425,30 @@ class CountingApp:
 
 
 class CountingReads:
-    """Counts the statements a SqliteDirectReader runs, by wrapping its fetch."""
+    """Counts the statements a SqliteDirectReader runs, by wrapping its run."""
 
     def __init__(self, reader: SqliteDirectReader) -> None:
         self.count = 0
-        fetch = reader.fetch
+        run = reader.run
 
-        def counted(read, values):
+        def counted(read, arguments):
             self.count += 1
-            return fetch(read, values)
+            return run(read, arguments)
 
-        reader.fetch = counted
+        # `fetch` calls `run` too, so this counts every statement once.
+        reader.run = counted
+
+
+class CountingCompile:
+    """Records the subject of every compile an InlineEndpoint requests."""
+
+    def __init__(self, compile_query, subjects: list) -> None:
+        self.compile_query = compile_query
+        self.subjects = subjects
+
+    def __call__(self, subject, visibility):
+        self.subjects.append(subject)
+        return self.compile_query(subject, visibility)
 
 
 def inline_endpoints(router) -> list[InlineEndpoint]:
@@ -394,7 +459,7 @@ def inline_endpoints(router) -> list[InlineEndpoint]:
     return list({id(e): e for e in found}.values())
 
 
-def test_direct_path_skips_usual_endpoint(tmp_path):
+def test_direct_path_skips_usual_endpoint(tmp_path, monkeypatch):
     run_cli("demo-data", "--data-dir", str(tmp_path), "--records", "20", "--seed", "5",
             "--admin-password", ADMIN_PASSWORD)
     url = database.sqlite_url_for(tmp_path)
@@ -447,6 +512,30 @@ def test_direct_path_skips_usual_endpoint(tmp_path):
         reads.count = 0
         assert client.get(empty, session=session).json()["inventories"] == []
         assert reads.count == 2
+
+        # A repeated request runs the plan kept for it: one statement, and
+        # nothing parsed or compiled.
+        compiled = []
+        for endpoint in endpoints:
+            endpoint.compile_query = CountingCompile(endpoint.compile_query, compiled)
+        listed = client.get(paths[1], session=session)
+        reads.count = 0
+        again = client.get(paths[1], session=session)
+        assert again.body == listed.body
+        assert (reads.count, compiled) == (1, [])
+
+        # The plans start over when the map is full.
+        inline = endpoints[0].source()
+        assert inline._plans
+        inline._plans.clear()
+        monkeypatch.setattr(inline_module, "MAX_PLANS", 2)
+        for limit in range(1, 6):
+            for _ in range(2):
+                page = client.get(f"{RECORDS}?q=modelUuid={EXAMPLE_MODEL_UUID}&limit={limit}",
+                                  session=session)
+                assert page.status == 200, page.text
+                assert len(inline._plans) <= 2
+        assert inline._plans
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -381,11 +381,11 @@ class Api:
         ]
         for resource in SERVED_QUERY_RESOURCES:
             list_endpoint = InlineEndpoint(
-                self._inline_queries, _list_subject,
+                self._inline_queries, _list_subject, _raw_list_subject,
                 self.cached_compiler(self.compiler.compile, resource),
                 request_response(self.endpoint(self.query_list(resource))))
             get_endpoint = InlineEndpoint(
-                self._inline_queries, _get_subject,
+                self._inline_queries, _get_subject, _get_subject,
                 self.cached_compiler(self.compiler.compile_get, resource),
                 request_response(self.endpoint(self.query_get(resource))))
             for path in (resource.query_path, *resource.list_path_aliases):
@@ -429,6 +429,11 @@ class Api:
 def _list_subject(scope: Scope) -> object:
     """Return the parsed query string of a list request."""
     return parse_list_query(scope["query_string"])
+
+
+def _raw_list_subject(scope: Scope) -> bytes:
+    """Return the query string of a list request, as received."""
+    return scope["query_string"]
 
 
 def _get_subject(scope: Scope) -> object:

@@ -8,7 +8,9 @@ database. The caller then runs the request on the usual path. Both paths
 run the same SQL text with the same values, so they differ in cost, not in
 results. The one exception: once a session's account is known, a page
 without a count is read together with the session in one statement, the
-page's SQL with one more column (`SESSION_PROBE`).
+page's SQL with one more column (`SESSION_PROBE`). That statement and its
+arguments are kept as a plan for the request's raw subject and session, so
+a repeated request skips parsing and compiling.
 """
 
 from __future__ import annotations
@@ -59,9 +61,14 @@ class InlineQueries:
         # id(rows statement) -> (rows statement, its prepared form with
         # SESSION_PROBE, or None when that failed).
         self._probed: OrderedDict[int, tuple[sa.Select, PreparedRead | None]] = OrderedDict()
+        # (endpoint, raw subject, session uuid) -> the probed read that
+        # served it, with its driver arguments. Parsing, compiling and
+        # visibility depend on nothing else, so a repeated request runs it
+        # as it is.
+        self._plans: dict[tuple, _Plan] = {}
 
     def reply(self, session_uuid: str, context, compile_query: CachedCompile,
-              subject: object) -> bytes | None:
+              subject: object, plan_key: tuple | None = None) -> bytes | None:
         """Return the reply body, or None when the request must take the usual path.
 
         `compile_query(subject, visibility)` compiles the request (`subject`
@@ -69,6 +76,8 @@ class InlineQueries:
         compiled yet, which the query threads compile instead of the event
         loop. Raises ID.1001 for an unknown session and what `compile_query`
         raises for a bad query, as the usual path does, in the same order.
+        The plan of a page read with the session column is kept under
+        `plan_key` for `planned_reply`.
         """
         if not session_uuid or "\x00" in session_uuid:
             raise invalid_session()
@@ -77,7 +86,7 @@ class InlineQueries:
             account_uuid = self._accounts.get(session_uuid)
             if account_uuid is not None:
                 body = self._probed_reply(session_uuid, account_uuid, context, compile_query,
-                                          subject)
+                                          subject, plan_key)
                 if body is not None:
                     return body
 
@@ -114,14 +123,14 @@ class InlineQueries:
         return page_body(compiled, total, rows, self.renderer)
 
     def _probed_reply(self, session_uuid: str, account_uuid: str, context,
-                      compile_query: CachedCompile, subject: object) -> bytes | None:
+                      compile_query: CachedCompile, subject: object,
+                      plan_key: tuple | None) -> bytes | None:
         """Read the session and a page without a count in one statement, or return None.
 
         `account_uuid` is the account an earlier request found for this
         session, and the page is read as that account may see it. Each row
         carries the session's expiry while the session belongs to that
-        account. An empty page carries no expiry, so the session is then
-        read alone. A bad query must be reported after the session check,
+        account. A bad query must be reported after the session check,
         so for one this returns None and `reply` checks the session first,
         as the usual path does. Raises ID.1001 for a session that is gone.
         """
@@ -133,18 +142,53 @@ class InlineQueries:
                 or compiled.count is not None or compiled.rows is None):
             return None
         read = self._probed_read(compiled.rows)
-        if read is None:
+        if read is None or not read.servable:
             return None
-        reader = self.reader
         values = dict(compiled.parameters)
         values[SESSION_PROBE_UUID] = session_uuid
         values[SESSION_PROBE_ACCOUNT] = account_uuid
+        plan = _Plan(read, read.arguments(values), compiled, account_uuid)
         try:
-            rows = reader.fetch(read, values)
+            body = self._planned_page(plan, session_uuid, context)
         except NotServedHere:
             # The page's own statement has another SQL text and may still run here.
             return None
+        if body is not None and plan_key is not None:
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[plan_key] = plan
+        return body
 
+    def planned_reply(self, plan_key: tuple, session_uuid: str, context) -> bytes | None:
+        """Serve a request with the kept plan of an earlier one, or return None when none is kept.
+
+        `plan_key` is what `reply` was given for a request with the same
+        endpoint, raw subject and session. Returns None, too, when the
+        request needs more than the plan's statement. Raises ID.1001 for a
+        session that is gone.
+        """
+        plan = self._plans.get(plan_key)
+        if plan is None:
+            return None
+        try:
+            return self._planned_page(plan, session_uuid, context)
+        except NotServedHere:
+            return None
+        except ApiError:
+            self._plans.pop(plan_key, None)
+            raise
+
+    def _planned_page(self, plan: _Plan, session_uuid: str, context) -> bytes | None:
+        """Run `plan` and judge the session by the expiry its rows carry.
+
+        An empty page carries no expiry, so the session is then read alone.
+        Returns None when the session must be renewed or removed, raises
+        ID.1001 for a session that is gone and NotServedHere for a read
+        that cannot run on the loop.
+        """
+        reader = self.reader
+        account_uuid = plan.account_uuid
+        rows = reader.run(plan.read, plan.arguments)
         if rows:
             # The probe is the last column, which rendering leaves out,
             # because it pairs the row's values with the reply fields only.
@@ -161,7 +205,7 @@ class InlineQueries:
         if self.sessions.current_account(session_uuid, stored) != account_uuid:
             return None
         context.account_uuid = account_uuid
-        return page_body(compiled, None, rows, self.renderer)
+        return page_body(plan.compiled, None, rows, self.renderer)
 
     def _probed_read(self, rows: sa.Select) -> PreparedRead | None:
         """Return `rows` with SESSION_PROBE as its last column, prepared once per statement.
@@ -191,6 +235,25 @@ MAX_KEPT_ACCOUNTS = 4096
 # Page statements with the session column kept, the least recently used
 # dropped first. That is as many as the query compiler's caches hold together.
 MAX_PROBED_STATEMENTS = 512
+# Kept plans before the map starts over. A plan keeps its compiled query
+# alive, so this stays at the number of probed statements.
+MAX_PLANS = 512
+# Raw subjects (query strings, uuids) longer than this get no plan, so the
+# plans' keys stay small.
+MAX_PLAN_SUBJECT = 2048
+
+
+class _Plan:
+    """A probed page read prepared for one request and session: statement, arguments, query."""
+
+    __slots__ = ("account_uuid", "arguments", "compiled", "read")
+
+    def __init__(self, read: PreparedRead, arguments: list, compiled: CompiledQuery,
+                 account_uuid: str) -> None:
+        self.read = read
+        self.arguments = arguments
+        self.compiled = compiled
+        self.account_uuid = account_uuid
 
 
 # Scope key of what InlineEndpoint's attempt left for the route's usual
@@ -227,10 +290,13 @@ class InlineEndpoint:
     """
 
     def __init__(self, source: Callable[[], InlineQueries | None],
-                 subject_of: Callable[[Scope], object], compile_query: CachedCompile,
-                 fallback: ASGIApp) -> None:
+                 subject_of: Callable[[Scope], object], raw_subject_of: Callable[[Scope], object],
+                 compile_query: CachedCompile, fallback: ASGIApp) -> None:
         self.source = source
         self.subject_of = subject_of
+        # The part of the request that `subject_of` reads, before parsing:
+        # with the endpoint and the session, the key of a kept plan.
+        self.raw_subject_of = raw_subject_of
         self.compile_query = compile_query
         self.fallback = fallback
 
@@ -246,8 +312,15 @@ class InlineEndpoint:
                     break
             failure = InlineFailure()
             try:
-                body = inline.reply(session_uuid_from_header(header), failure,
-                                    self.compile_query, self.subject_of(scope))
+                session_uuid = session_uuid_from_header(header)
+                raw = self.raw_subject_of(scope)
+                plan_key = ((self, raw, session_uuid) if len(raw) <= MAX_PLAN_SUBJECT
+                            else None)
+                if plan_key is not None:
+                    body = inline.planned_reply(plan_key, session_uuid, failure)
+                if body is None:
+                    body = inline.reply(session_uuid, failure, self.compile_query,
+                                        self.subject_of(scope), plan_key)
             except (ApiError, PlainTextError) as error:
                 failure.error = error
                 scope[INLINE_OUTCOME] = failure
