@@ -6,9 +6,15 @@ import asyncio
 
 import pytest
 from conftest import ADMIN_PASSWORD, SESSION_EXPIRED_BODY, Server, without_session
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.routing import Match, Route, Router
 
+from aios_records.config import Settings
 from aios_records.demo import EXAMPLE_RECORD_UUID
-from aios_records.http.app import MethodRoute
+from aios_records.http.app import create_app
+from aios_records.http.routing import MethodRoute, NormalizingRouter
+from aios_records.storage import database
 
 RECORDS = "/v1/ai/trained-model/records"
 RECORD = "/v1/ai/trained-model/record"
@@ -418,3 +424,130 @@ def test_method_route_sends_head_to_get():
     asyncio.run(route.handle(scope, None, None))
 
     assert calls == ["HEAD"]
+
+
+# -- GET routes looked up by path ---------------------------------------------
+
+
+def starlette_choice(router: Router, path: str) -> tuple | None:
+    """Return the route, GET app and path parameters that Starlette's matching picks."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    for route in router.routes:
+        match, child = route.matches(scope)
+        if match is Match.FULL:
+            app = route.endpoints["GET"] if isinstance(route, MethodRoute) else route.app
+            return route, app, child["path_params"]
+    return None
+
+
+@pytest.fixture(scope="module")
+def served_router(tmp_path_factory) -> NormalizingRouter:
+    data_dir = tmp_path_factory.mktemp("routing")
+    url = database.sqlite_url_for(data_dir)
+    engine = database.create_engine(url)
+    database.prepare_schema(engine)
+    yield create_app(Settings(database_url=url, data_dir=data_dir), engine)
+    engine.dispose()
+
+
+def route_paths(router: Router, segments: list[str]) -> list[str]:
+    """Fill every route's parameters with each of `segments`, and add neighbouring paths."""
+    paths = []
+    for route in router.routes:
+        for segment in segments:
+            filled = route.path
+            for name in route.param_convertors:
+                filled = filled.replace(f"{{{name}}}", segment)
+            paths += [filled, filled + "/", filled.rpartition("/")[0], f"{filled}/{segment}"]
+    return paths
+
+
+SEGMENTS = [UNKNOWN_UUID, EXAMPLE_RECORD_UUID, "login", "sessions", "valid", "resources",
+            "actions", "openapi.json", "0", "probe", "x y", "%2F", "ü"]
+
+
+def test_get_shortcut_picks_starlettes_route(served_router):
+    shortcuts = 0
+    for path in route_paths(served_router, SEGMENTS):
+        found = served_router.get_shortcut(path)
+        if found is None:
+            continue
+        shortcuts += 1
+        assert found == starlette_choice(served_router, path), path
+
+    assert shortcuts > 0
+
+
+@given(segment=st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_get_shortcut_any_last_segment(served_router, segment):
+    for head in ("/zstack/v1/ai/trained-model/records", "/zstack/v1/ai/trained-model/record",
+                 "/zstack/v1/accounts", "/zstack/v1/user-tags", "/zstack/v1/accounts/sessions"):
+        path = f"{head}/{segment}"
+        found = served_router.get_shortcut(path)
+        if found is not None:
+            assert found == starlette_choice(served_router, path), path
+
+
+def test_get_shortcut_serves_query_routes(served_router):
+    listed = served_router.get_shortcut("/zstack/v1/ai/trained-model/records")
+    record = served_router.get_shortcut(f"/zstack/v1/ai/trained-model/record/{UNKNOWN_UUID}")
+
+    assert listed is not None
+    assert record is not None
+    assert record[2] == {"uuid": UNKNOWN_UUID}
+
+
+async def named(scope, receive, send):
+    """An endpoint that the synthetic routers below never call."""
+
+
+@pytest.mark.parametrize("routes, path, expected", [
+    # An earlier parameter route takes every last segment, so it keeps them.
+    ([Route("/a/{first}", named), Route("/a/{uuid}", named)], "/a/1", 0),
+    # An earlier static GET route keeps its own segment only.
+    ([Route("/a/login", named), Route("/a/{uuid}", named)], "/a/login", 0),
+    ([Route("/a/login", named), Route("/a/{uuid}", named)], "/a/other", 1),
+    # A route without GET does not take a GET, so the later route does.
+    ([Route("/a/login", named, methods=["PUT"]), Route("/a/{uuid}", named)], "/a/login", 1),
+    # A parameter before the last segment, or a convertor: no shortcut.
+    ([Route("/{x}/b", named)], "/a/b", None),
+    ([Route("/a/{n:int}", named)], "/a/5", None),
+])
+def test_get_shortcut_synthetic_routes(routes, path, expected):
+    router = NormalizingRouter(routes=routes)
+
+    found = router.get_shortcut(path)
+
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found[0] is routes[expected]
+        assert found == starlette_choice(router, path)
+
+
+class ScopeRecorder:
+    """An ASGI app that keeps the scope of every call."""
+
+    def __init__(self) -> None:
+        self.scopes = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.scopes.append(scope)
+
+
+def test_get_shortcut_sets_starlettes_keys():
+    recorder = ScopeRecorder()
+    router = NormalizingRouter(routes=[Route("/a/{uuid}", recorder)])
+    scope = {"type": "http", "method": "GET", "path": "/a/7", "root_path": "", "headers": [],
+             "query_string": b""}
+    asyncio.run(router(scope, None, None))
+
+    assert len(recorder.scopes) == 1
+    seen = recorder.scopes[0]
+    assert seen["path_params"] == {"uuid": "7"}
+    assert seen["router"] is router
+    assert seen["route"] is router.routes[0]
+    assert seen["endpoint"] is recorder

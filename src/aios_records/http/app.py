@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route, Router, request_response
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import i18n
@@ -50,6 +50,7 @@ from .envelopes import (
 from .querystring import parse_list_query
 from .inline import INLINE_OUTCOME, CachedCompile, InlineEndpoint, InlineFailure, InlineQueries
 from .replies import execute
+from .routing import NormalizingRouter, merge_same_paths
 from .identity_routes import IdentityRoutes
 from .openapi import DOCUMENT_PATH, openapi_bytes
 from .write_routes import WriteRoutes
@@ -441,25 +442,6 @@ def _get_subject(scope: Scope) -> object:
     return scope["path_params"]["uuid"]
 
 
-class NormalizingRouter(Router):
-    """Starlette's Router, collapsing repeated slashes in the path before routing.
-
-    The path as received stays in `scope["original_path"]` for the 404 text
-    when it changed. This runs in the router rather than in a middleware,
-    because each ASGI layer costs every request a coroutine.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            original = scope["path"]
-            if "//" in original or not original.startswith("/"):
-                collapsed = "/" + "/".join(part for part in original.split("/") if part)
-                if original.endswith("/") and collapsed != "/":
-                    collapsed += "/"
-                scope = dict(scope, path=collapsed, original_path=original)
-        await self.middleware_stack(scope, receive, send)
-
-
 def not_found_handler(context_path: str):
     async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("original_path", scope["path"])
@@ -494,57 +476,6 @@ def create_app(settings: Settings, engine: sa.Engine, clock: Clock | None = None
 
     return NormalizingRouter(routes=merge_same_paths(api.routes()), redirect_slashes=False,
                              default=not_found_handler(settings.context_path), lifespan=lifespan)
-
-
-def merge_same_paths(routes: list[Route]) -> list[Route]:
-    """Merge routes that share a path into one route that dispatches on the method.
-
-    Starlette replies to a method that no route of a path takes with a 405 whose
-    `Allow` header lists only the first route of that path. One route per
-    path makes `Allow` list every method the path takes.
-    """
-    by_path: dict[str, list[Route]] = {}
-    for route in routes:
-        by_path.setdefault(route.path, []).append(route)
-
-    merged = []
-    for path, group in by_path.items():
-        if len(group) == 1:
-            merged.append(group[0])
-            continue
-        endpoints = {}
-        for route in group:
-            for method in route.methods or ():
-                endpoints[method] = route.app
-        merged.append(MethodRoute(path, endpoints))
-    return merged
-
-
-class MethodRoute(Route):
-    """A route whose endpoint is chosen by the request's method.
-
-    Route checks the method (405 with every method in `Allow`) and then
-    hands the request to the ASGI app of that method, with no layer between.
-    """
-
-    def __init__(self, path: str, endpoints: dict[str, ASGIApp]) -> None:
-        super().__init__(path, self._unused, methods=sorted(endpoints))
-        self.endpoints = endpoints
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope["method"]
-        endpoint = self.endpoints.get(method)
-        if endpoint is None and method == "HEAD":
-            endpoint = self.endpoints.get("GET")
-        if endpoint is None:
-            # Route replies to a method it does not take with 405 and `Allow`.
-            await super().handle(scope, receive, send)
-            return
-        await endpoint(scope, receive, send)
-
-    @staticmethod
-    async def _unused(scope: Scope, receive: Receive, send: Send) -> None:
-        raise AssertionError("MethodRoute passes requests to its endpoints")
 
 
 async def _clean_sessions(sessions: SessionManager) -> None:
