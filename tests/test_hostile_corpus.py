@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -25,7 +26,12 @@ import sqlalchemy as sa
 from conftest import SESSION_EXPIRED_BODY, Reply, Server, insert_rows, sha512
 
 from aios_records.http.bodies import MAX_BODY_BYTES
-from aios_records.http.protocol import HEAD_TOO_LARGE, MAX_HEAD_BYTES
+from aios_records.http.protocol import (
+    AFTER_HEAD_TOO_LARGE,
+    HEAD_TOO_LARGE,
+    MAX_AFTER_HEAD_BYTES,
+    MAX_HEAD_BYTES,
+)
 from aios_records.query.language import INT32_MAX, MAX_CONDITIONS, MAX_EXPANSIONS, MAX_IN_ITEMS
 from aios_records.storage import database
 from aios_records.storage.schema import metadata
@@ -781,6 +787,78 @@ def test_body_bytes_not_counted_as_head(server):
                            headers={"X-Junk": "j" * (MAX_HEAD_BYTES - 4096)})
 
     assert reply.json()["error"]["code"] == "ID.1000", reply.text[:300]
+
+
+def chunked_login_head(server: Server) -> bytes:
+    return (b"PUT /zstack/v1/accounts/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+
+
+def test_chunked_trailers_over_limit(server):
+    # Uvicorn keeps trailer lines with the headers, and the application
+    # never receives them, so the protocol bounds every byte after the head.
+    head = chunked_login_head(server)
+    body = b"2\r\n{}\r\n0\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head)
+        # Sent alone, the head arrives as its own read, which counts too.
+        time.sleep(0.2)
+        sock.sendall(body)
+        # Exactly one byte over the limit, so the server has read every byte
+        # when it replies and closes, and the close sends no reset.
+        rest = MAX_AFTER_HEAD_BYTES + 1 - len(head) - len(body)
+        line = b"X-Trailer: " + b"t" * 4000 + b"\r\n"
+        while rest > 0:
+            sock.sendall(line[:rest])
+            rest -= len(line)
+        reply = b"".join(iter(lambda: sock.recv(65536), b""))
+
+    assert status_of(reply) == 400
+    assert body_of(reply) == AFTER_HEAD_TOO_LARGE.encode()
+
+
+def test_chunked_body_with_trailer(server):
+    login = json.dumps({"logInByAccount": {"accountName": "admin",
+                                           "password": sha512("wrong")}}).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(chunked_login_head(server) + b"%x\r\n" % len(login) + login
+                     + b"\r\n0\r\nX-Trailer: small\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk, reply
+            reply += chunk
+
+    assert json.loads(body_of(reply))["error"]["code"] == "ID.1000"
+
+
+def test_bytes_after_reply_close_connection(server):
+    # The application replied 404 without reading the body. Past the limit,
+    # the protocol closes the connection and sends no second reply.
+    size = MAX_AFTER_HEAD_BYTES + 1024 * 1024
+    head = (f"POST /zstack/v1/no-such-path HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Length: {size}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head + b"b" * 1024)
+        reply = b""
+        while b"no api mapping" not in reply:
+            chunk = sock.recv(65536)
+            assert chunk, reply
+            reply += chunk
+        assert status_of(reply) == 404
+
+        closed = False
+        try:
+            for _ in range(size // 65536 + 1):
+                sock.sendall(b"b" * 65536)
+            rest = b"".join(iter(lambda: sock.recv(65536), b""))
+            closed = True
+        except (BrokenPipeError, ConnectionResetError):
+            rest = b""
+            closed = True
+
+    assert closed
+    assert b"HTTP/1.1" not in rest
 
 
 def test_body_over_limit(world):

@@ -72,7 +72,9 @@ class NormalizingRouter(Router):
 
         head, _, segment = path.rpartition("/")
         found = self._segment_gets.get(head)
-        if found is None or not segment or segment in found[3]:
+        # Starlette's patterns end in `$`, which also matches before a final
+        # newline, so an earlier static route "head/x" takes "head/x\n" too.
+        if found is None or not segment or segment in found[3] or segment.endswith("\n"):
             return None
         route, app, name, _ = found
         return route, app, {name: segment}
