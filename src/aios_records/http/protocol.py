@@ -64,7 +64,13 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         # means no head is waiting for more bytes.
         if scope is None or "method" in scope:
             self._head_bytes = 0
-            self._count_after_head(len(data))
+            # The cycle's `more_body` turns false once the parser has seen
+            # the request's end, so a GET returns here without a call.
+            cycle = self.cycle
+            if cycle is None or not cycle.more_body:
+                self._after_head_bytes = 0
+            else:
+                self._count_after_head(cycle, len(data))
             return
         self._after_head_bytes = 0
         self._head_bytes += len(data)
@@ -73,14 +79,8 @@ class BoundedHeadProtocol(HttpToolsProtocol):
                      self.client[0] if self.client else "-", MAX_HEAD_BYTES)
             self.send_400_response(HEAD_TOO_LARGE)
 
-    def _count_after_head(self, size: int) -> None:
+    def _count_after_head(self, cycle, size: int) -> None:
         """Count a read that arrived after a head, and close the connection past the limit."""
-        cycle = self.cycle
-        # The cycle's `more_body` turns false once the parser has seen the
-        # request's end, so a GET never counts.
-        if cycle is None or not cycle.more_body:
-            self._after_head_bytes = 0
-            return
         self._after_head_bytes += size
         if self._after_head_bytes <= MAX_AFTER_HEAD_BYTES or self.transport.is_closing():
             return
