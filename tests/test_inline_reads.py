@@ -234,9 +234,10 @@ def test_same_request_of_two_accounts_kept_apart(pair, quiet):
     path = f"{RECORDS}?limit=20&fields=uuid"
     replies = {}
     for _ in range(3):
-        for who in ("admin", "normal"):
-            replies[who] = quiet.get(path, session=sessions[who])
-            assert wire(replies[who]) == wire(threads.get(path, session=sessions[who])), who
+        for account in ("admin", "normal"):
+            replies[account] = quiet.get(path, session=sessions[account])
+            assert wire(replies[account]) == wire(
+                threads.get(path, session=sessions[account])), account
 
     assert len(replies["normal"].json()["inventories"]) < len(
         replies["admin"].json()["inventories"])

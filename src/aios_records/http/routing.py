@@ -1,9 +1,9 @@
 """Routing on top of Starlette's: slash collapsing, method dispatch, and direct GETs.
 
-`NormalizingRouter` picks the same route as Starlette's `Router`. Some GET
-routes can be told from the path alone: paths without parameters, and paths
-whose only parameter is the last segment. For these it looks the route up
-in a dict instead of matching every route's pattern in turn. The query
+`NormalizingRouter` picks the same route as Starlette's `Router`. For a GET
+of a path without parameters, or of a path whose only parameter is the last
+segment, the path alone identifies the route. For these it looks the route
+up in a dict instead of matching every route's pattern in turn. The query
 routes take most of the traffic, and the lookup saved about 10% of a GET's
 CPU time on the benchmark's 1,000,000-record world (docs/benchmarks.md).
 """
@@ -20,7 +20,7 @@ PROBE_SEGMENTS = ("0", "probe")
 
 
 class NormalizingRouter(Router):
-    """Starlette's Router, collapsing repeated slashes and looking up GET routes by path.
+    """A Starlette Router that collapses repeated slashes and looks up GET routes by path.
 
     The path as received stays in `scope["original_path"]` for the 404 text
     when it changed. This runs in the router rather than in a middleware,
